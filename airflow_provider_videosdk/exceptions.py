@@ -1,0 +1,37 @@
+"""Errors raised by the VideoSDK provider."""
+
+from __future__ import annotations
+
+try:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+except ImportError:  # Airflow 2
+    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef]
+
+
+class VideoSDKInputError(AirflowFailException, ValueError):
+    """A parameter or connection field has a bad value; nothing was sent. Not retried by Airflow."""
+
+
+class VideoSDKError(AirflowException):
+    """VideoSDK answered with an error, or could not be reached."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        api_message: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.api_message = api_message
+        self.request_id = request_id
+
+
+class VideoSDKOutcomeUnknownError(VideoSDKError, AirflowFailException):
+    """
+    A request that changes something may or may not have been processed by VideoSDK.
+
+    Never retried, by the hook or by Airflow: retrying could phone the person twice.
+    """
