@@ -30,10 +30,12 @@ def _has_control_chars(value: str) -> bool:
 def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> str:
     """Return ``value`` stripped, or raise naming ``field`` if it is not a usable non-empty string."""
     if not isinstance(value, str):
-        raise VideoSDKInputError(
-            f"{field} must be a non-empty string, got {type(value).__name__}"
-            + (" (did a template or XCom render to None?)" if value is None else "")
-        )
+        hint = ""
+        if value is None:
+            hint = " (did a template or XCom render to None?)"
+        elif isinstance(value, (int, float)):
+            hint = " (pass phone numbers as strings: a number loses its '+' and leading zeros)"
+        raise VideoSDKInputError(f"{field} must be a non-empty string, got {type(value).__name__}{hint}")
     value = value.strip()
     if not value:
         raise VideoSDKInputError(f"{field} must be a non-empty string, got an empty or blank one")

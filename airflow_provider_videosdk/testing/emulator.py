@@ -100,7 +100,7 @@ class VideoSDKEmulator:
         self,
         *,
         api_key: str = "emulator-api-key",
-        api_secret: str = "emulator-api-secret",
+        api_secret: str = "emulator-api-secret-0123456789abcdef",
         host: str = "127.0.0.1",
         port: int = 0,
         answer_after: float | None = None,
@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--api-key", default="emulator-api-key")
-    parser.add_argument("--api-secret", default="emulator-api-secret")
+    parser.add_argument("--api-secret", default="emulator-api-secret-0123456789abcdef")
     parser.add_argument("--answer-after", type=float, default=None, help="every callee answers after N seconds")
     parser.add_argument(
         "--answer", action="append", default=[], metavar="TO=SECONDS", help="this callee answers after SECONDS"
