@@ -281,17 +281,19 @@ class VideoSDKHook(BaseHook):
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        idempotent: bool | None = None,
         outcome_unknown: str = "the request may or may not have been processed",
     ) -> dict[str, Any]:
         """
         Send one API request and return its JSON body, applying the retry policy.
 
-        429/503 and failures before the request left are retried for every method; 5xx and
-        network errors after sending only for GET. For other methods they raise
-        :class:`VideoSDKOutcomeUnknownError` with ``outcome_unknown`` in its message.
+        429/503 and failures before the request left are retried for every request; 5xx and
+        network errors after sending only for idempotent ones (default: GET). For the others
+        they raise :class:`VideoSDKOutcomeUnknownError` with ``outcome_unknown`` in its message.
         """
         cfg = self.config
-        idempotent = method.upper() == "GET"
+        if idempotent is None:
+            idempotent = method.upper() == "GET"
         attempts = 0
 
         def send() -> dict[str, Any]:
@@ -453,7 +455,13 @@ class VideoSDKHook(BaseHook):
         body = {}
         if custom_room_id is not None:
             body["customRoomId"] = clean_text("custom_room_id", custom_room_id)
-        room = self.request("POST", "/v2/rooms", json=body, outcome_unknown="the room may or may not have been created")
+        room = self.request(
+            "POST",
+            "/v2/rooms",
+            json=body,
+            idempotent=custom_room_id is not None,
+            outcome_unknown="the room may or may not have been created",
+        )
         if not isinstance(room.get("roomId"), str):
             raise VideoSDKOutcomeUnknownError("POST /v2/rooms: VideoSDK answered without a roomId")
         return room

@@ -1,0 +1,58 @@
+"""DAGs for exactly-once across task retries, and for the secret-leak check."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+
+try:
+    from airflow.sdk import DAG, task
+except ImportError:  # Airflow 2
+    from airflow import DAG
+    from airflow.decorators import task
+
+from airflow_provider_videosdk.operators.sip import SipOutboundCallOperator
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+CALL = {"to": "+14155550120", "display_name": "On-call", "meeting_id": "war-room-3", "trunk_id": "trunk_demo"}
+
+
+class CallThenFailOnFirstTry(SipOutboundCallOperator):
+    """Places its call, then a later step of the same task fails on the first try."""
+
+    def execute(self, context: Any) -> str:
+        participant_id = super().execute(context)
+        print(f"TRY {context['ti'].try_number} GOT {participant_id}")
+        if context["ti"].try_number == 1:
+            raise RuntimeError("a later step failed after the call was placed")
+        return participant_id
+
+
+for dag_id, redial in (("videosdk_retry_after_call", False), ("videosdk_retry_redial", True)):
+    with DAG(dag_id, schedule=None, start_date=START):
+        CallThenFailOnFirstTry(
+            task_id="call", retries=1, retry_delay=timedelta(seconds=0), redial_on_retry=redial, **CALL
+        )
+
+
+with DAG("videosdk_leak_success", schedule=None, start_date=START):
+    call = SipOutboundCallOperator(task_id="call", **CALL)
+
+    @task
+    def print_token() -> None:
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        hook = VideoSDKHook()
+        # A careless log line: the secrets masker must redact both values.
+        print(f"LEAK-PROBE token={hook.get_token()} secret={hook.config.api_secret}")
+
+    call >> print_token()
+
+
+with DAG("videosdk_leak_failures", schedule=None, start_date=START):
+    # Each task meets a different failure; the test injects the faults in this order.
+    SipOutboundCallOperator(task_id="ambiguous_502", **CALL)
+    SipOutboundCallOperator(task_id="wrong_secret_401", videosdk_conn_id="videosdk_wrong_secret", **CALL)
+    SipOutboundCallOperator(task_id="unknown_trunk_404", **{**CALL, "trunk_id": "no_such_trunk"})
