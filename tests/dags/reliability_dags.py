@@ -41,18 +41,29 @@ with DAG("videosdk_leak_success", schedule=None, start_date=START):
     call = SipOutboundCallOperator(task_id="call", **CALL)
 
     @task
-    def print_token() -> None:
+    def log_token() -> None:
+        try:
+            from airflow.sdk._shared.secrets_masker import redact
+        except ImportError:  # Airflow 2
+            from airflow.utils.log.secrets_masker import redact
+
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
         hook = VideoSDKHook()
-        # A careless log line: the secrets masker must redact both values.
-        print(f"LEAK-PROBE token={hook.get_token()} secret={hook.config.api_secret}")
+        # What a worker's log pipeline would write for a careless log line: both values redacted.
+        print("LEAK-PROBE", redact(f"token={hook.get_token()} secret={hook.config.api_secret}"))
 
-    call >> print_token()
+    call >> log_token()
 
 
 with DAG("videosdk_leak_failures", schedule=None, start_date=START):
-    # Each task meets a different failure; the test injects the faults in this order.
-    SipOutboundCallOperator(task_id="ambiguous_502", **CALL)
-    SipOutboundCallOperator(task_id="wrong_secret_401", videosdk_conn_id="videosdk_wrong_secret", **CALL)
-    SipOutboundCallOperator(task_id="unknown_trunk_404", **{**CALL, "trunk_id": "no_such_trunk"})
+    # Each task meets a different failure, in this order; the test injects the 502.
+    (
+        SipOutboundCallOperator(task_id="ambiguous_502", **CALL)
+        >> SipOutboundCallOperator(
+            task_id="wrong_secret_401", videosdk_conn_id="videosdk_wrong_secret", trigger_rule="all_done", **CALL
+        )
+        >> SipOutboundCallOperator(
+            task_id="unknown_trunk_404", trigger_rule="all_done", **{**CALL, "trunk_id": "no_such_trunk"}
+        )
+    )
