@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -70,10 +71,12 @@ class DagRun:
 def run_dag(airflow_db: Path, tmp_path: Path):
     """Run a DAG from tests/dags (or ``folder``) through ``airflow dags test``, in a subprocess."""
 
-    def run(dag_id: str, *, folder: Path = TEST_DAGS, env: dict[str, str] | None = None) -> DagRun:
+    def run(
+        dag_id: str, *, folder: Path = TEST_DAGS, env: dict[str, str] | None = None, conf: dict | None = None
+    ) -> DagRun:
         full_env = {**os.environ, "AIRFLOW__CORE__DAGS_FOLDER": str(folder), **(env or {})}
         proc = subprocess.run(
-            [AIRFLOW_BIN, "dags", "test", dag_id],
+            [AIRFLOW_BIN, "dags", "test", dag_id, *(["-c", json.dumps(conf)] if conf is not None else [])],
             env=full_env,
             capture_output=True,
             text=True,

@@ -186,6 +186,12 @@ class VideoSDKEmulator:
             return [dict(c) for c in self._state.calls]
 
     @property
+    def rooms(self) -> dict[str, dict[str, Any]]:
+        """Rooms created so far, by ``roomId``."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._state.rooms.items()}
+
+    @property
     def tokens(self) -> set[str]:
         """Every token presented to the API, valid or not."""
         with self._lock:

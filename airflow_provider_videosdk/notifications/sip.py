@@ -1,0 +1,116 @@
+"""Notifier that phones someone into a VideoSDK meeting when a task or DAG needs attention."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import TYPE_CHECKING, Any
+
+try:
+    from airflow.sdk import BaseNotifier
+except ImportError:  # Airflow 2
+    from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef]
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from airflow.sdk import Context
+
+    from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+
+class SipCallNotifier(BaseNotifier):
+    """
+    Place a SIP call into a VideoSDK meeting, for ``on_failure_callback``, ``on_retry_callback``,
+    SLA-miss callbacks (Airflow 2) or deadline alerts (Airflow 3).
+
+    The call goes through :meth:`VideoSDKHook.outbound_call`, which checks every field first.
+    Fields are templated with the callback's context::
+
+        on_failure_callback=SipCallNotifier(
+            to="+14155550100",
+            display_name="{{ dag.dag_id }}.{{ ti.task_id }} failed",
+            meeting_id="incident-room",
+            trunk_id="trunk_demo",
+        )
+
+    One instance may serve many tasks: each call renders a copy, so the templates stay.
+    On Airflow 3 it also works in the triggerer (``async_notify``), e.g. for a deadline alert::
+
+        DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=timedelta(minutes=30),
+            callback=AsyncCallback(
+                SipCallNotifier,
+                kwargs={"to": ..., "display_name": "{{ dag_run.dag_id }} is late", ...},
+            ),
+        )
+
+    (a deadline's context holds ``dag_run`` and ``deadline`` only, not ``dag`` or ``ti``).
+
+    :param to: E.164 number or SIP URI to phone.
+    :param display_name: the caller's name as shown in the meeting.
+    :param meeting_id: the meeting the call joins.
+    :param trunk_id: the SIP trunk to dial through.
+    :param from_number: caller number, one of the trunk's numbers; default the trunk's first.
+    :param participant_id: custom participant ID; VideoSDK generates one when omitted.
+    :param videosdk_conn_id: the ``videosdk`` connection to use.
+    """
+
+    template_fields: Sequence[str] = (
+        "to",
+        "display_name",
+        "meeting_id",
+        "trunk_id",
+        "from_number",
+        "participant_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        to: str,
+        display_name: str,
+        meeting_id: str,
+        trunk_id: str,
+        from_number: str | None = None,
+        participant_id: str | None = None,
+        videosdk_conn_id: str = "videosdk_default",
+        context: Context | None = None,
+    ) -> None:
+        if context is None:
+            super().__init__()
+        else:  # Airflow 3's triggerer passes the context here, then awaits the notifier
+            super().__init__(context)  # type: ignore[call-arg]
+        self.to = to
+        self.display_name = display_name
+        self.meeting_id = meeting_id
+        self.trunk_id = trunk_id
+        self.from_number = from_number
+        self.participant_id = participant_id
+        self.videosdk_conn_id = videosdk_conn_id
+
+    def __call__(self, *args: Any) -> None:
+        # Airflow renders the template fields in place; render a copy so that the templates
+        # survive for the next task this same instance is attached to.
+        BaseNotifier.__call__(copy.copy(self), *args)
+
+    def _place_call(self, hook: VideoSDKHook) -> None:
+        try:
+            hook.outbound_call(
+                self.to, self.display_name, self.meeting_id, self.trunk_id, self.from_number, self.participant_id
+            )
+        finally:
+            hook.close()
+
+    def notify(self, context: Context) -> None:
+        """Place the call (sync: task callbacks on the worker, DAG processor)."""
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        self._place_call(VideoSDKHook(self.videosdk_conn_id))
+
+    async def async_notify(self, context: Context) -> None:
+        """Place the call from the triggerer, in a thread so the event loop never blocks."""
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        await asyncio.to_thread(self._place_call, VideoSDKHook(self.videosdk_conn_id))

@@ -1,0 +1,95 @@
+"""Trigger that waits, in the triggerer, for a called participant to join the meeting (answer)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+# Never poll VideoSDK more often than this, whatever the sensor's poke_interval.
+MIN_POLL_INTERVAL = 1.0
+
+
+class SipCallAnsweredTrigger(BaseTrigger):
+    """
+    Poll the meeting's sessions until participant ``participant_id`` has joined meeting ``meeting_id``.
+
+    It only reads (``GET /v2/sessions``): it never places or ends a call, so the triggerer may
+    restart it any number of times without side effects. Its deadline is the absolute
+    ``end_time``, so a restart does not lengthen the wait.
+
+    Fires one event: ``{"status": "answered", "participant": {...}}``, ``{"status": "timeout"}``
+    once ``end_time`` has passed, or ``{"status": "error", "message": ..., "input_error": bool}``
+    when VideoSDK cannot be asked (after the hook's retries).
+
+    :param meeting_id: the meeting (room) the call was injected into.
+    :param participant_id: the participant ID of the call.
+    :param end_time: Unix time (seconds) after which it stops waiting.
+    :param poll_interval: seconds between look-ups (at least ``MIN_POLL_INTERVAL``).
+    :param videosdk_conn_id: the ``videosdk`` connection to use.
+    """
+
+    def __init__(
+        self,
+        *,
+        meeting_id: str,
+        participant_id: str,
+        end_time: float,
+        poll_interval: float = 5.0,
+        videosdk_conn_id: str = "videosdk_default",
+    ) -> None:
+        super().__init__()
+        self.meeting_id = meeting_id
+        self.participant_id = participant_id
+        self.end_time = float(end_time)
+        self.poll_interval = float(poll_interval)
+        self.videosdk_conn_id = videosdk_conn_id
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "meeting_id": self.meeting_id,
+                "participant_id": self.participant_id,
+                "end_time": self.end_time,
+                "poll_interval": self.poll_interval,
+                "videosdk_conn_id": self.videosdk_conn_id,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        hook = VideoSDKHook(self.videosdk_conn_id)
+        self.log.info(
+            "Waiting until %.0fs from now for participant %s to join meeting %s",
+            max(0.0, self.end_time - time.time()),
+            self.participant_id,
+            self.meeting_id,
+        )
+        try:
+            while True:
+                try:
+                    participant = await hook.afind_participant(self.meeting_id, self.participant_id)
+                except (VideoSDKError, VideoSDKInputError) as exc:
+                    yield TriggerEvent(
+                        {"status": "error", "message": str(exc), "input_error": isinstance(exc, VideoSDKInputError)}
+                    )
+                    return
+                if participant is not None:
+                    self.log.info("Participant %s joined meeting %s", self.participant_id, self.meeting_id)
+                    yield TriggerEvent({"status": "answered", "participant": participant})
+                    return
+                remaining = self.end_time - time.time()
+                if remaining <= 0:
+                    yield TriggerEvent({"status": "timeout"})
+                    return
+                await asyncio.sleep(min(max(self.poll_interval, MIN_POLL_INTERVAL), remaining))
+        finally:
+            hook.close()
