@@ -24,7 +24,8 @@ MAX_DISPLAY_NAME_LENGTH = 128
 
 
 def _has_control_chars(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
+    # isprintable() is False for every Cc, Cf, Zl and Zp character: the slow scan only when it is.
+    return not value.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
 def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> str:

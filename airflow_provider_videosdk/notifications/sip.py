@@ -97,8 +97,14 @@ class SipCallNotifier(BaseNotifier):
 
     def _place_call(self, hook: VideoSDKHook) -> None:
         try:
-            hook.outbound_call(
+            answer = hook.outbound_call(
                 self.to, self.display_name, self.meeting_id, self.trunk_id, self.from_number, self.participant_id
+            )
+            self.log.info(
+                "Phoned %s into meeting %s: participant %s",
+                hook.phone_for_log(str(self.to).strip()),
+                self.meeting_id,
+                answer["participantId"],
             )
         finally:
             hook.close()

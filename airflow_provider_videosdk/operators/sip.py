@@ -80,7 +80,7 @@ class SipOutboundCallOperator(BaseOperator):
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook, build_outbound_call_body
 
         # Check every rendered value before looking anything up or sending anything.
-        build_outbound_call_body(
+        body = build_outbound_call_body(
             self.to, self.display_name, self.meeting_id, self.trunk_id, self.from_number, self.participant_id
         )
         ti = context["ti"]
@@ -96,10 +96,18 @@ class SipOutboundCallOperator(BaseOperator):
             hook = VideoSDKHook(
                 self.videosdk_conn_id, retry_attempts=self.retry_attempts, retry_max_wait=self.retry_max_wait
             )
+            # The hook logs per call at DEBUG only (it may place hundreds); the task logs at INFO.
+            self.log.info(
+                "Phoning %s into meeting %s through trunk %s",
+                hook.phone_for_log(body["to"]),
+                body["meetingId"],
+                body["trunkId"],
+            )
             answer = hook.outbound_call(
                 self.to, self.display_name, self.meeting_id, self.trunk_id, self.from_number, self.participant_id
             )
             participant_id = answer["participantId"]
+            self.log.info("VideoSDK accepted the call: participant %s", participant_id)
             if store is not None:
                 store.set(PLACED_CALL_KEY, {"participant_id": participant_id, "max_tries": ti.max_tries})
         ti.xcom_push(key="participant_id", value=participant_id)
