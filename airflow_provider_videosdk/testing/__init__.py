@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from airflow_provider_videosdk.testing.emulator import EmulatorClient, Fault, VideoSDKEmulator
+from typing import Any
 
 __all__ = ["EmulatorClient", "Fault", "VideoSDKEmulator"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so ``python -m airflow_provider_videosdk.testing.emulator`` does not import it twice.
+    if name in __all__:
+        from airflow_provider_videosdk.testing import emulator
+
+        return getattr(emulator, name)
+    raise AttributeError(name)
