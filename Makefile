@@ -43,6 +43,7 @@ test-af2: $(VENV2)/.installed
 
 ## bench: performance figures (not part of test: timings are noisy)
 bench: $(VENV3)/.installed
+	$(VENV3)/bin/pip install -q apache-airflow-providers-http "apache-airflow==$(AIRFLOW3)"
 	$(VENV3)/bin/python benchmarks/run.py
 
 clean:
