@@ -215,10 +215,7 @@ def per_call(env: dict[str, str], calls: int, rounds: int, missed: list[str]) ->
 def fan_out(env: dict[str, str], calls: int, rounds: int) -> None:
     """``calls`` calls mapped over as many numbers, through ``airflow dags test`` and task bodies alone."""
     emulator = [
-        "-c",
-        # TCP_NODELAY: without it a kept-alive connection waits ~40 ms per answer on delayed ACKs.
-        "import sys; from airflow_provider_videosdk.testing import emulator as e; "
-        "e._Handler.disable_nagle_algorithm = True; e.main(sys.argv[1:])",
+        *["-m", "airflow_provider_videosdk.testing.emulator"],
         *["--port", "0", "--api-key", API_KEY, "--api-secret", API_SECRET],
     ]
     with _server(emulator, env) as url:
