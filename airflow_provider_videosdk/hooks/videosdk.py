@@ -112,7 +112,6 @@ class VideoSDKHook(BaseHook):
         self._token: str | None = None
         self._token_refresh_at = 0.0
         self._token_lock = threading.Lock()
-        self.last_request_id: str | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(videosdk_conn_id={self.videosdk_conn_id!r})"
@@ -282,10 +281,14 @@ class VideoSDKHook(BaseHook):
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         idempotent: bool | None = None,
+        require: str | None = None,
         outcome_unknown: str = "the request may or may not have been processed",
     ) -> dict[str, Any]:
         """
-        Send one API request and return its JSON body, applying the retry policy.
+        Send one API request and return its JSON object, applying the retry policy.
+
+        ``require`` names a key the answer must hold as a non-empty string (e.g. ``participantId``);
+        a 2xx without it is treated like an answer that is not JSON.
 
         429/503 and failures before the request left are retried for every request; 5xx and
         network errors after sending only for idempotent ones (default: GET). For the others
@@ -298,7 +301,7 @@ class VideoSDKHook(BaseHook):
         started = time.monotonic()
         try:
             # Most requests succeed at once: only a retryable failure pays for the retry machinery.
-            return self._send_once(method, path, json, params, idempotent, outcome_unknown)
+            return self._send_once(method, path, json, params, idempotent, require, outcome_unknown)
         except _Retryable as exc:
             first_failure: _Retryable | None = exc
 
@@ -308,7 +311,7 @@ class VideoSDKHook(BaseHook):
                 failure, first_failure = first_failure, None
                 raise failure
             attempts += 1
-            return self._send_once(method, path, json, params, idempotent, outcome_unknown)
+            return self._send_once(method, path, json, params, idempotent, require, outcome_unknown)
 
         budget_left = max(0.0, cfg.retry_max_wait - (time.monotonic() - started))
         retrying = tenacity.Retrying(
@@ -346,6 +349,7 @@ class VideoSDKHook(BaseHook):
         body: dict[str, Any] | None,
         params: dict[str, Any] | None,
         idempotent: bool,
+        require: str | None,
         outcome_unknown: str,
     ) -> dict[str, Any]:
         cfg = self.config
@@ -379,9 +383,7 @@ class VideoSDKHook(BaseHook):
             data = None
         if status >= 400:
             api_message = _api_message(data, response.text)
-            text = f"{where}: VideoSDK answered {status}: {api_message}"
-            if request_id:
-                text += f" (request id {request_id})"
+            text = f"{where}: VideoSDK answered {status}: {api_message}" + _request_id_note(request_id)
             if status in (401, 403):
                 text += "; check the connection's API key and secret (or token) and the token's permissions"
             err = VideoSDKError(text, status=status, api_message=api_message, request_id=request_id)
@@ -390,33 +392,26 @@ class VideoSDKHook(BaseHook):
             if status >= 500:
                 if idempotent:
                     raise _Retryable(err)
-                raise VideoSDKOutcomeUnknownError(
-                    f"{text}. {outcome_unknown.capitalize()}; not resent, to avoid doing it twice",
-                    status=status,
-                    api_message=api_message,
-                    request_id=request_id,
-                )
+                raise _outcome_unknown(err, outcome_unknown)
             raise err
         if not isinstance(data, dict):
-            text = f"{where}: VideoSDK answered {status} with a body that is not a JSON object"
-            if request_id:
-                text += f" (request id {request_id})"
-            if idempotent:
-                raise VideoSDKError(text, status=status, request_id=request_id)
-            raise VideoSDKOutcomeUnknownError(
-                f"{text}. {outcome_unknown.capitalize()}; not resent, to avoid doing it twice",
-                status=status,
-                request_id=request_id,
-            )
-        self.last_request_id = request_id
-        return data
+            problem = "a body that is not a JSON object"
+        elif require and not (isinstance(data.get(require), str) and data[require]):
+            problem = f"no {require}"
+        else:
+            return data
+        text = f"{where}: VideoSDK answered {status} with {problem}" + _request_id_note(request_id)
+        err = VideoSDKError(text, status=status, request_id=request_id)
+        if idempotent:
+            raise err
+        raise _outcome_unknown(err, outcome_unknown)
 
     @staticmethod
     def _raise_after_send(where: str, reason: str, idempotent: bool, outcome_unknown: str) -> NoReturn:
-        err = f"{where}: {reason}"
+        err = VideoSDKError(f"{where}: {reason}")
         if idempotent:
-            raise _Retryable(VideoSDKError(err))
-        raise VideoSDKOutcomeUnknownError(f"{err}. {outcome_unknown.capitalize()}; not resent, to avoid doing it twice")
+            raise _Retryable(err)
+        raise _outcome_unknown(err, outcome_unknown)
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -447,18 +442,14 @@ class VideoSDKHook(BaseHook):
             body["meetingId"],
             body["trunkId"],
         )
-        unknown = "the call may or may not have been placed (check the meeting before calling again)"
-        answer = self.request("POST", "/v2/sip/outbound-call", json=body, outcome_unknown=unknown)
-        pid = answer.get("participantId")
-        if not isinstance(pid, str) or not pid:
-            rid = self.last_request_id
-            raise VideoSDKOutcomeUnknownError(
-                "POST /v2/sip/outbound-call: VideoSDK answered without a participantId"
-                + (f" (request id {rid})" if rid else "")
-                + f"; {unknown}; not resent, to avoid phoning twice",
-                request_id=rid,
-            )
-        self.log.debug("VideoSDK accepted the call: participant %s", pid)
+        answer = self.request(
+            "POST",
+            "/v2/sip/outbound-call",
+            json=body,
+            require="participantId",
+            outcome_unknown="the call may or may not have been placed (check the meeting before calling again)",
+        )
+        self.log.debug("VideoSDK accepted the call: participant %s", answer["participantId"])
         return answer
 
     def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
@@ -466,16 +457,14 @@ class VideoSDKHook(BaseHook):
         body = {}
         if custom_room_id is not None:
             body["customRoomId"] = clean_text("custom_room_id", custom_room_id)
-        room = self.request(
+        return self.request(
             "POST",
             "/v2/rooms",
             json=body,
             idempotent=custom_room_id is not None,
+            require="roomId",
             outcome_unknown="the room may or may not have been created",
         )
-        if not isinstance(room.get("roomId"), str):
-            raise VideoSDKOutcomeUnknownError("POST /v2/rooms: VideoSDK answered without a roomId")
-        return room
 
     def validate_room(self, room_id: Any) -> bool:
         """True when the room exists (``GET /v2/rooms/validate/{roomId}``)."""
@@ -542,6 +531,20 @@ def build_outbound_call_body(
     if participant_id is not None:
         body["participantId"] = clean_text("participant_id", participant_id)
     return body
+
+
+def _outcome_unknown(err: VideoSDKError, outcome_unknown: str) -> VideoSDKOutcomeUnknownError:
+    """The one error for a request VideoSDK may or may not have carried out: never resent."""
+    return VideoSDKOutcomeUnknownError(
+        f"{err}. {outcome_unknown.capitalize()}; not resent, to avoid doing it twice",
+        status=err.status,
+        api_message=err.api_message,
+        request_id=err.request_id,
+    )
+
+
+def _request_id_note(request_id: str | None) -> str:
+    return f" (request id {request_id})" if request_id else ""
 
 
 def _is_loopback(hostname: str) -> bool:
