@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-try:
-    from airflow.sdk.exceptions import AirflowException, AirflowFailException
-except ImportError:  # Airflow 2
-    from airflow.exceptions import AirflowException, AirflowFailException  # type: ignore[no-redef]
+from airflow_provider_videosdk.version_compat import AirflowException, AirflowFailException
 
 
 class VideoSDKInputError(AirflowFailException, ValueError):

@@ -1,16 +1,19 @@
-"""Provider metadata read by Airflow's ProvidersManager. Imports nothing on purpose."""
+"""Provider metadata read by Airflow's ProvidersManager. Imports nothing from Airflow on purpose."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_videosdk import __version__, conn_fields
+
 
 def get_provider_info() -> dict[str, Any]:
+    """The provider's metadata: modules by role, the notifier, and the ``videosdk`` connection type and form."""
     return {
         "package-name": "airflow-provider-videosdk",
         "name": "VideoSDK",
         "description": "Place SIP phone calls into VideoSDK meetings from Airflow DAGs.",
-        "versions": ["0.1.0"],
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": "VideoSDK",
@@ -51,46 +54,8 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_videosdk.hooks.videosdk.VideoSDKHook",
                 "connection-type": "videosdk",
                 "hook-name": "VideoSDK",
-                "ui-field-behaviour": {
-                    "hidden-fields": ["port", "schema"],
-                    "relabeling": {
-                        "login": "API key",
-                        "password": "API secret",
-                        "host": "API base URL",
-                    },
-                    "placeholders": {
-                        "host": "https://api.videosdk.live",
-                        "login": "VideoSDK API key",
-                        "password": "VideoSDK API secret",
-                    },
-                },
-                "conn-fields": {
-                    "token": {
-                        "label": "Pre-minted token",
-                        "description": "A ready-made VideoSDK JWT, used instead of the API secret.",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                    },
-                    "timeout": {
-                        "label": "Timeout (seconds)",
-                        "schema": {"type": ["number", "null"], "minimum": 0},
-                    },
-                    "token_ttl": {
-                        "label": "Token lifetime (seconds)",
-                        "schema": {"type": ["integer", "null"], "minimum": 60, "maximum": 86400},
-                    },
-                    "retry_attempts": {
-                        "label": "Attempts for retryable failures",
-                        "schema": {"type": ["integer", "null"], "minimum": 1},
-                    },
-                    "retry_max_wait": {
-                        "label": "Total retry wait budget (seconds)",
-                        "schema": {"type": ["number", "null"], "minimum": 0},
-                    },
-                    "allow_insecure_http": {
-                        "label": "Allow plain http:// to a non-loopback host",
-                        "schema": {"type": ["boolean", "null"]},
-                    },
-                },
+                "ui-field-behaviour": conn_fields.provider_info_ui_field_behaviour(),
+                "conn-fields": conn_fields.conn_fields(),
             }
         ],
     }
