@@ -1,26 +1,35 @@
-"""Input checks run before any request is sent, and phone-number masking for logs."""
+"""Input checks run before any request is sent, the call's fields, and phone-number masking for logs."""
 
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 
-E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
-# sip:user@host[:port][;params][?headers]; host is a name, IPv4 or [IPv6].
+E164_RE = re.compile(r"\+[1-9][0-9]{6,14}", re.ASCII)
+# RFC 3261 SIP-URI, restricted to what a callee needs: sip(s):user@host[:port][;param[=value]]...
+# user: unreserved / escaped / the user-unreserved "&=+$" (no ",;?/": they could carry a second URI
+# or URI headers); no password; host: a name, IPv4 or [IPv6]; params: RFC 3261's paramchar, no "?".
+_UNRESERVED = r"A-Za-z0-9\-_.!~*'()"
+_ESCAPED = r"%[0-9A-Fa-f]{2}"
+_USER = rf"(?:[{_UNRESERVED}&=+$]|{_ESCAPED})+"
+_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+_PARAM = rf"(?:[{_UNRESERVED}\[\]/:&+$]|{_ESCAPED})+"
 SIP_URI_RE = re.compile(
-    r"(?P<scheme>sips?):(?P<user>[^@;?:]+)(?::[^@]*)?@"
-    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
-    r"(?::[0-9]{1,5})?(?P<rest>[;?][^\s]*)?",
-    re.IGNORECASE,
+    rf"sips?:{_USER}@{_HOST}(?::[0-9]{{1,5}})?(?:;{_PARAM}(?:={_PARAM})?)*", re.IGNORECASE | re.ASCII
 )
 E164_FORM = "an E.164 number such as +14155550100 (a '+', then 7 to 15 digits)"
-TO_FORM = f"{E164_FORM}, or a SIP URI such as sip:+14155550100@sip.example.com"
+SIP_FORM = "a SIP URI such as sip:+14155550100@sip.example.com (user@host, optional :port and ;params)"
+TO_FORM = f"{E164_FORM}, or {SIP_FORM}"
 MAX_ID_LENGTH = 256
 MAX_DISPLAY_NAME_LENGTH = 128
+# Phone numbers and SIP users inside free text (VideoSDK's error messages), for masking.
+_NUMBER_IN_TEXT_RE = re.compile(r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
 
 
 def _has_control_chars(value: str) -> bool:
@@ -39,7 +48,11 @@ def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> st
         raise VideoSDKInputError(f"{field} must be a non-empty string, got {type(value).__name__}{hint}")
     value = value.strip()
     if not value:
-        raise VideoSDKInputError(f"{field} must be a non-empty string, got an empty or blank one")
+        raise VideoSDKInputError(
+            f"{field} must be a non-empty string, got an empty or blank one (did a template render to nothing?)"
+        )
+    if "{{" in value or "{%" in value:
+        raise VideoSDKInputError(f"{field} still holds template text ({value[:40]!r}): it was not rendered")
     if _has_control_chars(value):
         raise VideoSDKInputError(f"{field} must not contain control characters such as CR, LF or TAB")
     if len(value) > max_length:
@@ -47,7 +60,18 @@ def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> st
     return value
 
 
+def clean_id(field: str, value: Any) -> str:
+    """An identifier (meeting, trunk, participant): a non-empty string that is not a rendered ``None``."""
+    value = clean_text(field, value)
+    if value.lower() in ("none", "null"):
+        raise VideoSDKInputError(
+            f"{field} must be an ID, got the string {value!r}: a template or XCom probably rendered nothing"
+        )
+    return value
+
+
 def clean_e164(field: str, value: Any) -> str:
+    """An E.164 phone number: ``+`` and 7 to 15 ASCII digits."""
     value = clean_text(field, value)
     if not E164_RE.fullmatch(value):
         raise VideoSDKInputError(f"{field} must be {E164_FORM}, got {mask_phone(value)!r}")
@@ -55,16 +79,17 @@ def clean_e164(field: str, value: Any) -> str:
 
 
 def clean_callee(field: str, value: Any) -> str:
-    """Check the ``to`` of a call: an E.164 number or a sip:/sips: URI with a user and a host."""
+    """The ``to`` of a call: an E.164 number or one sip:/sips: URI with a user and a host, nothing more."""
     value = clean_text(field, value)
     if value.startswith("+"):
         return clean_e164(field, value)
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme in ("sip", "sips"):
-        if any(ch.isspace() for ch in value):
-            raise VideoSDKInputError(f"{field} must be {TO_FORM}; a SIP URI may not contain spaces")
         if not SIP_URI_RE.fullmatch(value):
-            raise VideoSDKInputError(f"{field} must be {TO_FORM}; {mask_phone(value)!r} lacks a user or a valid host")
+            raise VideoSDKInputError(
+                f"{field} must be {SIP_FORM}, got {mask_phone(value)!r}: it lacks a user or a valid host, or holds "
+                "a character SIP does not allow there (spaces, '?', '<', '>', ',' or a second URI)"
+            )
         return value
     hint = f"; the {scheme}: scheme is not supported" if scheme else ""
     raise VideoSDKInputError(f"{field} must be {TO_FORM}{hint}, got {mask_phone(value)!r}")
@@ -86,8 +111,35 @@ def clean_seconds(field: str, value: Any, *, maximum: float, allow_zero: bool = 
     return float(value)
 
 
+def clean_time(field: str, value: Any) -> float:
+    """A point in time as Unix seconds: a number, an ISO-8601 string or a ``datetime`` (naive means UTC)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise VideoSDKInputError(f"{field} must be a time (ISO-8601 or Unix seconds), got {value!r}") from None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise VideoSDKInputError(f"{field} must be a time (ISO-8601 or Unix seconds), got {value!r}")
+    return float(value)
+
+
+def run_started_at(context: Any) -> float | None:
+    """When the task's DAG run started (Unix time): answers before it belong to an earlier incident."""
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None) or getattr(dag_run, "logical_date", None)
+    return started.timestamp() if started is not None else None
+
+
 def clean_int(field: str, value: Any, *, minimum: int, maximum: int) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    """An integer (or a string of ASCII digits) from ``minimum`` to ``maximum``."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise VideoSDKInputError(f"{field} must be an integer from {minimum} to {maximum}, got {value!r}")
@@ -95,6 +147,7 @@ def clean_int(field: str, value: Any, *, minimum: int, maximum: int) -> int:
 
 
 def clean_bool(field: str, value: Any) -> bool:
+    """A boolean, or one of the strings true/false/1/0/yes/no."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
@@ -115,3 +168,63 @@ def mask_phone(value: str) -> str:
         user, host = rest.split("@", 1)
         return f"{scheme}:{_mask(user)}@{host}"
     return _mask(value)
+
+
+def mask_numbers(text: str, keep: bool = False) -> str:
+    """Mask every phone number or SIP URI inside free text (e.g. VideoSDK's error messages), unless ``keep``."""
+    return text if keep else _NUMBER_IN_TEXT_RE.sub(lambda m: mask_phone(m.group()), text)
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """
+    The fields of one outbound SIP call (the seed's ``POST /v2/sip/outbound-call`` body), checked.
+
+    Build it with :meth:`build`, which checks every field; operators and notifiers derive their
+    ``template_fields`` from :data:`CALL_FIELDS`.
+    """
+
+    to: str
+    display_name: str
+    meeting_id: str
+    trunk_id: str
+    from_number: str | None = None
+    participant_id: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        to: Any,
+        display_name: Any,
+        meeting_id: Any,
+        trunk_id: Any,
+        from_number: Any = None,
+        participant_id: Any = None,
+    ) -> OutboundCall:
+        """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
+        return cls(
+            to=clean_callee("to", to),
+            display_name=clean_text("display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH),
+            meeting_id=clean_id("meeting_id", meeting_id),
+            trunk_id=clean_id("trunk_id", trunk_id),
+            from_number=None if from_number is None else clean_e164("from_number", from_number),
+            participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
+        )
+
+    @classmethod
+    def from_fields_of(cls, owner: Any) -> OutboundCall:
+        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
+        return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
+
+    def body(self) -> dict[str, str]:
+        """The seed's camelCase JSON body; optional fields left out when not given."""
+        body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
+        if self.from_number is not None:
+            body["from"] = self.from_number
+        if self.participant_id is not None:
+            body["participantId"] = self.participant_id
+        return body
+
+
+#: The call's fields, in order: the operator's and notifier's template fields.
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))

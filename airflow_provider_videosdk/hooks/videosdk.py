@@ -1,94 +1,118 @@
-"""Hook for VideoSDK's REST API: auth, HTTP, retry policy and the calls the provider uses."""
+"""Hook for VideoSDK's REST API: connection settings, auth, and the calls the provider uses, sync and async."""
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import urlsplit
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 import jwt
-import requests
-import tenacity
-from urllib3.exceptions import NewConnectionError
 
-from airflow_provider_videosdk import __version__
-from airflow_provider_videosdk.exceptions import (
-    VideoSDKError,
-    VideoSDKInputError,
-    VideoSDKOutcomeUnknownError,
-)
+from airflow_provider_videosdk import __version__, conn_fields
+from airflow_provider_videosdk.conn_fields import DEFAULT_BASE_URL, EXTRAS, ExtraField
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
+from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, Progress, shape_error
+from airflow_provider_videosdk.hooks.transport import SyncTransport
 from airflow_provider_videosdk.validation import (
-    MAX_DISPLAY_NAME_LENGTH,
+    OutboundCall,
     clean_bool,
-    clean_callee,
-    clean_e164,
+    clean_id,
     clean_int,
     clean_seconds,
     clean_text,
     mask_phone,
 )
+from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    import requests
 
-try:
-    from airflow.sdk import BaseHook
-    from airflow.sdk.log import mask_secret
-except ImportError:  # Airflow 2
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.utils.log.secrets_masker import mask_secret  # type: ignore[no-redef,attr-defined]
+    from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
 
-DEFAULT_BASE_URL = "https://api.videosdk.live"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_TOKEN_TTL = 3600
-MAX_TOKEN_TTL = 86400
-DEFAULT_RETRY_ATTEMPTS = 5
-DEFAULT_RETRY_MAX_WAIT = 60.0
-DEFAULT_RETRY_BACKOFF = 1.0
 TOKEN_PERMISSIONS = ["allow_join", "allow_mod"]
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
+#: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh.
+CLOCK_SKEW = 30.0
+SESSIONS_PER_PAGE = 50
+MAX_SESSION_PAGES = 20
+CALL_UNKNOWN = "the call may or may not have been placed (check the meeting before calling again)"
 
 
 @dataclass(frozen=True)
 class VideoSDKConfig:
-    """Settings read from a ``videosdk`` connection. Secrets are left out of ``repr``."""
+    """Settings read from a ``videosdk`` connection (see :mod:`conn_fields`). Secrets are left out of ``repr``."""
 
     base_url: str
     api_key: str | None
     api_secret: str | None = field(repr=False)
     token: str | None = field(repr=False)
-    timeout: float = DEFAULT_TIMEOUT
-    token_ttl: int = DEFAULT_TOKEN_TTL
-    retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
-    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT
-    retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    timeout: float = EXTRAS["timeout"].default
+    token_ttl: int = EXTRAS["token_ttl"].default
+    retry_attempts: int = EXTRAS["retry_attempts"].default
+    retry_max_wait: float = EXTRAS["retry_max_wait"].default
+    retry_backoff: float = EXTRAS["retry_backoff"].default
     log_full_numbers: bool = False
 
 
-class _Retryable(Exception):
-    """Internal marker: the request was certainly not processed, so it may be sent again."""
+def parse_extra(spec: ExtraField, value: Any) -> Any:
+    """Check one connection extra against its description; raises naming the field."""
+    if spec.type == "boolean":
+        return clean_bool(spec.name, value)
+    if spec.type == "integer":
+        return clean_int(spec.name, value, minimum=int(spec.minimum or 0), maximum=int(spec.maximum or 2**31))
+    if spec.type == "number":
+        return clean_seconds(
+            spec.name, value, maximum=spec.maximum or float("inf"), allow_zero=not spec.exclusive_minimum
+        )
+    return clean_text(f"{spec.name} (connection extra)", value, max_length=8192)
 
-    def __init__(self, error: VideoSDKError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
+
+def read_config(conn: Any, conn_id: str, overrides: dict[str, Any] | None = None) -> VideoSDKConfig:
+    """Read and check a connection's settings; ``overrides`` (e.g. an operator's) win over its extras."""
+    extra = conn.extra_dejson
+    values: dict[str, Any] = {}
+    for spec in conn_fields.EXTRA_FIELDS:
+        value = (overrides or {}).get(spec.name)
+        if value is None:
+            value = extra.get(spec.name, extra.get(f"extra__videosdk__{spec.name}"))
+        if value not in ("", None):
+            values[spec.name] = parse_extra(spec, value)
+    token = values.pop("token", None)
+    secret = conn.password or None
+    for sensitive in (token, secret):
+        if sensitive:
+            mask_secret(sensitive)
+    if token is None and not (conn.login and secret):
+        raise VideoSDKInputError(
+            f"Connection {conn_id!r} needs an API key (login) and API secret (password), "
+            "or a pre-minted token in the 'token' extra"
+        )
+    allow_http = values.pop("allow_insecure_http", False)
+    return VideoSDKConfig(
+        base_url=_base_url(conn.host, conn.port, conn.schema, allow_http),
+        api_key=conn.login or None,
+        api_secret=secret,
+        token=token,
+        **values,
+    )
 
 
 class VideoSDKHook(BaseHook):
     """
     Talks to VideoSDK's v2 REST API with a short-lived HS256 JWT minted from the connection.
 
+    Every request goes through one policy (:mod:`.policy`): failures before anything was sent,
+    429 and 503-with-``Retry-After`` are retried within the retry budget; a call that may have
+    been placed is never resent. Each request has a wall-clock deadline (the ``timeout`` extra).
+
     :param videosdk_conn_id: a connection of type ``videosdk``: login = API key,
         password = API secret, host = API base URL (default ``https://api.videosdk.live``).
-    :param retry_attempts: attempts for failures known not to have been processed
-        (overrides the connection's ``retry_attempts`` extra).
-    :param retry_max_wait: total seconds the retries may wait (overrides ``retry_max_wait``).
+    :param retry_attempts: overrides the connection's ``retry_attempts`` extra.
+    :param retry_max_wait: overrides the connection's ``retry_max_wait`` extra.
     """
 
     conn_name_attr = "videosdk_conn_id"
@@ -105,10 +129,9 @@ class VideoSDKHook(BaseHook):
     ) -> None:
         super().__init__()
         self.videosdk_conn_id = videosdk_conn_id
-        self._retry_attempts = retry_attempts
-        self._retry_max_wait = retry_max_wait
+        self._overrides = {"retry_attempts": retry_attempts, "retry_max_wait": retry_max_wait}
         self._config: VideoSDKConfig | None = None
-        self._session: requests.Session | None = None
+        self._transport: SyncTransport | None = None
         self._token: str | None = None
         self._token_refresh_at = 0.0
         self._token_lock = threading.Lock()
@@ -116,117 +139,33 @@ class VideoSDKHook(BaseHook):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(videosdk_conn_id={self.videosdk_conn_id!r})"
 
-    # -- UI form (Airflow 2.11; Airflow 3.2+ reads conn-fields from the provider info) --------
-
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import BooleanField, IntegerField, PasswordField, StringField
-
-        return {
-            "token": PasswordField(lazy_gettext("Pre-minted token"), widget=BS3PasswordFieldWidget()),
-            "timeout": StringField(lazy_gettext("Timeout (seconds)"), widget=BS3TextFieldWidget()),
-            "token_ttl": IntegerField(lazy_gettext("Token lifetime (seconds)"), widget=BS3TextFieldWidget()),
-            "retry_attempts": IntegerField(lazy_gettext("Retry attempts"), widget=BS3TextFieldWidget()),
-            "retry_max_wait": StringField(lazy_gettext("Retry wait budget (s)"), widget=BS3TextFieldWidget()),
-            "allow_insecure_http": BooleanField(lazy_gettext("Allow http:// to a non-loopback host")),
-        }
+        """The extras' form widgets (Airflow 2.11; 3.2+ reads ``conn-fields`` from the provider info)."""
+        return conn_fields.connection_form_widgets()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["port", "schema", "extra"],
-            "relabeling": {"login": "API key", "password": "API secret", "host": "API base URL"},
-            "placeholders": {"host": DEFAULT_BASE_URL},
-        }
+        """Labels, placeholders and hidden fields of the standard connection fields."""
+        return conn_fields.ui_field_behaviour()
 
-    # -- configuration -------------------------------------------------------------------------
+    # -- configuration and auth ------------------------------------------------------------------
 
     @property
     def config(self) -> VideoSDKConfig:
         """The connection's settings, read and checked once per hook."""
         if self._config is None:
-            self._config = self._read_config()
+            self._config = read_config(
+                self.get_connection(self.videosdk_conn_id), self.videosdk_conn_id, self._overrides
+            )
         return self._config
 
-    def _read_config(self) -> VideoSDKConfig:
-        conn = self.get_connection(self.videosdk_conn_id)
-        extra = conn.extra_dejson
-
-        def extra_field(name: str) -> Any:
-            value = extra.get(name, extra.get(f"extra__videosdk__{name}"))
-            return None if value in ("", None) else value
-
-        token = extra_field("token")
-        if token is not None:
-            token = clean_text("token (connection extra)", token, max_length=8192)
-            mask_secret(token)
-        secret = conn.password or None
-        if secret:
-            mask_secret(secret)
-        if token is None and not (conn.login and secret):
-            raise VideoSDKInputError(
-                f"Connection {self.videosdk_conn_id!r} needs an API key (login) and API secret (password), "
-                "or a pre-minted token in the 'token' extra"
-            )
-
-        allow_http = clean_bool("allow_insecure_http", extra_field("allow_insecure_http") or False)
-
-        def pick(override: Any, name: str, default: Any) -> Any:
-            if override is not None:
-                return override
-            value = extra_field(name)
-            return default if value is None else value
-
-        return VideoSDKConfig(
-            base_url=self._base_url(conn.host, conn.port, conn.schema, allow_http),
-            api_key=conn.login or None,
-            api_secret=secret,
-            token=token,
-            timeout=clean_seconds("timeout", pick(None, "timeout", DEFAULT_TIMEOUT), maximum=600),
-            token_ttl=clean_int(
-                "token_ttl", pick(None, "token_ttl", DEFAULT_TOKEN_TTL), minimum=60, maximum=MAX_TOKEN_TTL
-            ),
-            retry_attempts=clean_int(
-                "retry_attempts",
-                pick(self._retry_attempts, "retry_attempts", DEFAULT_RETRY_ATTEMPTS),
-                minimum=1,
-                maximum=20,
-            ),
-            retry_max_wait=clean_seconds(
-                "retry_max_wait",
-                pick(self._retry_max_wait, "retry_max_wait", DEFAULT_RETRY_MAX_WAIT),
-                maximum=3600,
-                allow_zero=True,
-            ),
-            retry_backoff=clean_seconds(
-                "retry_backoff", pick(None, "retry_backoff", DEFAULT_RETRY_BACKOFF), maximum=60
-            ),
-            log_full_numbers=clean_bool("log_full_numbers", extra_field("log_full_numbers") or False),
-        )
-
-    @staticmethod
-    def _base_url(host: str | None, port: int | None, schema: str | None, allow_http: bool) -> str:
-        """Build the API base URL from a full URL or a bare host (+ port, + schema as scheme)."""
-        if not host:
-            return DEFAULT_BASE_URL
-        host = host.strip()
-        if "://" not in host:
-            host = f"{schema or 'https'}://{host}" + (f":{port}" if port else "")
-        parts = urlsplit(host)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise VideoSDKInputError(
-                f"host must be an http(s) URL such as {DEFAULT_BASE_URL} or a host name, got {host!r}"
-            )
-        if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
-            raise VideoSDKInputError(
-                f"host {parts.hostname!r} uses plain http://, which would send the token in clear text; "
-                "use https://, or set the connection extra allow_insecure_http=true if you must"
-            )
-        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-    # -- auth ----------------------------------------------------------------------------------
+    async def aconfig(self) -> VideoSDKConfig:
+        """:attr:`config`, read without blocking an event loop (for the triggerer)."""
+        if self._config is None:
+            conn = await aget_connection(self.videosdk_conn_id)
+            self._config = read_config(conn, self.videosdk_conn_id, self._overrides)
+        return self._config
 
     def get_token(self) -> str:
         """Return a valid token: the connection's pre-minted one, or a cached self-minted JWT."""
@@ -252,223 +191,103 @@ class VideoSDKHook(BaseHook):
                 self._token_refresh_at = iat + cfg.token_ttl - min(60.0, cfg.token_ttl * 0.1)
             return self._token
 
-    # -- HTTP ----------------------------------------------------------------------------------
+    @staticmethod
+    def default_headers() -> dict[str, str]:
+        """Headers of every request but ``Authorization``."""
+        return {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"airflow-provider-videosdk/{__version__}",
+        }
+
+    # -- HTTP ------------------------------------------------------------------------------------
 
     def get_conn(self) -> requests.Session:
         """The hook's one ``requests.Session``; its TCP connections are kept alive and reused."""
-        if self._session is None:
-            session = requests.Session()
-            session.headers.update(
-                {
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "User-Agent": f"airflow-provider-videosdk/{__version__}",
-                }
-            )
-            self._session = session
-        return self._session
+        return self._sync_transport().session
+
+    def _sync_transport(self) -> SyncTransport:
+        if self._transport is None:
+            self._transport = SyncTransport(self.default_headers())
+        return self._transport
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        """Close the session and its connections; the hook opens a new one if used again."""
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: dict[str, Any] | None = None,
-        params: dict[str, Any] | None = None,
-        idempotent: bool | None = None,
-        require: str | None = None,
-        outcome_unknown: str = "the request may or may not have been processed",
-    ) -> dict[str, Any]:
+    def send(self, request: ApiRequest, *, interrupt_is_outcome_unknown: bool = True) -> dict[str, Any]:
         """
-        Send one API request and return its JSON object, applying the retry policy.
+        Send ``request`` under the retry policy and return its JSON object.
 
-        ``require`` names a key the answer must hold as a non-empty string (e.g. ``participantId``);
-        a 2xx without it is treated like an answer that is not JSON.
-
-        429/503 and failures before the request left are retried for every request; 5xx and
-        network errors after sending only for idempotent ones (default: GET). For the others
-        they raise :class:`VideoSDKOutcomeUnknownError` with ``outcome_unknown`` in its message.
+        :param interrupt_is_outcome_unknown: when an interruption (task timeout, termination)
+            arrives while a non-idempotent request is in flight, raise
+            :class:`VideoSDKOutcomeUnknownError` chained to it, so Airflow does not retry blindly.
+            Set False where something else remembers the attempt (the task state store).
         """
         cfg = self.config
-        if idempotent is None:
-            idempotent = method.upper() == "GET"
-        attempts = 1
-        started = time.monotonic()
-        try:
-            # Most requests succeed at once: only a retryable failure pays for the retry machinery.
-            return self._send_once(method, path, json, params, idempotent, require, outcome_unknown)
-        except _Retryable as exc:
-            first_failure: _Retryable | None = exc
+        transport = self._sync_transport()
+        exchange = Exchange(request, cfg, self.log)
+        while True:
+            timeout = exchange.begin()
+            progress = Progress()
+            step: dict[str, Any] | float
+            try:
+                response = transport.send(request, cfg.base_url + request.path, self.get_token(), timeout, progress)
+            except Exception as exc:
+                step = exchange.failed(progress, exc)
+            except BaseException as exc:
+                exchange.interrupted(progress, exc, outcome_unknown=interrupt_is_outcome_unknown)
+                raise
+            else:
+                step = exchange.answered(response)
+            if isinstance(step, dict):
+                return step
+            time.sleep(step)
 
-        def send() -> dict[str, Any]:
-            nonlocal attempts, first_failure
-            if first_failure is not None:  # tenacity's attempt 1 is the one made above
-                failure, first_failure = first_failure, None
-                raise failure
-            attempts += 1
-            return self._send_once(method, path, json, params, idempotent, require, outcome_unknown)
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Shorthand for :meth:`send` of an :class:`ApiRequest` (``json``, ``params``, ``idempotent``, ...)."""
+        return self.send(ApiRequest(method, path, **kwargs))
 
-        budget_left = max(0.0, cfg.retry_max_wait - (time.monotonic() - started))
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            stop=tenacity.stop_after_attempt(cfg.retry_attempts) | tenacity.stop_before_delay(budget_left),
-            wait=_RetryAfterOrBackoff(cfg.retry_backoff),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        try:
-            return retrying(send)
-        except _Retryable as exc:
-            err = exc.error
-            waited = ""
-            if attempts < cfg.retry_attempts:
-                waited = f"; the next wait would pass the {cfg.retry_max_wait:g}s retry budget"
-                if exc.retry_after is not None:
-                    waited += f" (Retry-After: {exc.retry_after:g}s)"
-            raise type(err)(
-                f"{err} (gave up after {attempts} attempt{'s' if attempts != 1 else ''}{waited})",
-                status=err.status,
-                api_message=err.api_message,
-                request_id=err.request_id,
-            ) from None
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        sleep = state.next_action.sleep if state.next_action else 0.0
-        self.log.warning("Retrying in %.2fs (attempt %d failed: %s)", sleep, state.attempt_number, exc)
-
-    def _send_once(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None,
-        params: dict[str, Any] | None,
-        idempotent: bool,
-        require: str | None,
-        outcome_unknown: str,
-    ) -> dict[str, Any]:
-        cfg = self.config
-        url = cfg.base_url + path
-        where = f"{method} {path}"
-        headers = {"Authorization": self.get_token()}
-        try:
-            response = self.get_conn().request(
-                method, url, json=body, params=params, headers=headers, timeout=cfg.timeout
-            )
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError) as exc:
-            raise _Retryable(
-                VideoSDKError(f"{where}: could not connect to {cfg.base_url}: {type(exc).__name__}")
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            if _never_sent(exc):
-                raise _Retryable(
-                    VideoSDKError(f"{where}: could not connect to {cfg.base_url}: {_reason(exc)}")
-                ) from None
-            self._raise_after_send(
-                where, f"the connection failed after sending: {_reason(exc)}", idempotent, outcome_unknown
-            )
-        except requests.exceptions.Timeout:
-            self._raise_after_send(where, f"no answer within {cfg.timeout:g}s", idempotent, outcome_unknown)
-
-        status = response.status_code
-        request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if status >= 400:
-            api_message = _api_message(data, response.text)
-            text = f"{where}: VideoSDK answered {status}: {api_message}" + _request_id_note(request_id)
-            if status in (401, 403):
-                text += "; check the connection's API key and secret (or token) and the token's permissions"
-            err = VideoSDKError(text, status=status, api_message=api_message, request_id=request_id)
-            if status in RETRY_AFTER_STATUSES:
-                raise _Retryable(err, _retry_after(response.headers.get("Retry-After")))
-            if status >= 500:
-                if idempotent:
-                    raise _Retryable(err)
-                raise _outcome_unknown(err, outcome_unknown)
-            raise err
-        if not isinstance(data, dict):
-            problem = "a body that is not a JSON object"
-        elif require and not (isinstance(data.get(require), str) and data[require]):
-            problem = f"no {require}"
-        else:
-            return data
-        text = f"{where}: VideoSDK answered {status} with {problem}" + _request_id_note(request_id)
-        err = VideoSDKError(text, status=status, request_id=request_id)
-        if idempotent:
-            raise err
-        raise _outcome_unknown(err, outcome_unknown)
-
-    @staticmethod
-    def _raise_after_send(where: str, reason: str, idempotent: bool, outcome_unknown: str) -> NoReturn:
-        err = VideoSDKError(f"{where}: {reason}")
-        if idempotent:
-            raise _Retryable(err)
-        raise _outcome_unknown(err, outcome_unknown)
-
-    # -- API -----------------------------------------------------------------------------------
+    # -- API -------------------------------------------------------------------------------------
 
     def phone_for_log(self, number: str) -> str:
         """A phone number or SIP URI as it may appear in logs (masked unless the connection says not)."""
         return number if self.config.log_full_numbers else mask_phone(number)
 
     def outbound_call(
-        self,
-        to: Any,
-        display_name: Any,
-        meeting_id: Any,
-        trunk_id: Any,
-        from_number: Any = None,
-        participant_id: Any = None,
+        self, call: OutboundCall | None = None, /, *, interrupt_is_outcome_unknown: bool = True, **fields: Any
     ) -> dict[str, Any]:
         """
-        Dial ``to`` through SIP trunk ``trunk_id`` and inject the call into meeting ``meeting_id``.
+        Dial a callee through a SIP trunk into a meeting (``POST /v2/sip/outbound-call``); never resent.
 
-        Every argument is checked before anything is sent. Returns VideoSDK's answer, which
-        holds ``participantId``.
+        Pass an :class:`OutboundCall`, or its fields as keywords (``to``, ``display_name``,
+        ``meeting_id``, ``trunk_id``, ``from_number``, ``participant_id``), all checked before
+        anything is sent. Returns VideoSDK's answer, which holds ``participantId``.
         """
-        body = build_outbound_call_body(to, display_name, meeting_id, trunk_id, from_number, participant_id)
-        # DEBUG: an INFO line costs more than the rest of the hook; the operator logs the outcome once per task.
-        self.log.debug(
-            "Placing a SIP call to %s into meeting %s through trunk %s",
-            self.phone_for_log(body["to"]),
-            body["meetingId"],
-            body["trunkId"],
-        )
-        answer = self.request(
-            "POST",
-            "/v2/sip/outbound-call",
-            json=body,
-            require="participantId",
-            outcome_unknown="the call may or may not have been placed (check the meeting before calling again)",
-        )
-        self.log.debug("VideoSDK accepted the call: participant %s", answer["participantId"])
-        return answer
+        call = call or OutboundCall.build(**fields)
+        # DEBUG: an INFO line costs more than the rest of the hook; callers log the outcome once per task.
+        self.log.debug("Placing a SIP call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
+        return self.send(outbound_call_request(call), interrupt_is_outcome_unknown=interrupt_is_outcome_unknown)
 
     def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
         """``POST /v2/rooms``; idempotent on ``custom_room_id``. Returns the room, with ``roomId``."""
         body = {}
         if custom_room_id is not None:
-            body["customRoomId"] = clean_text("custom_room_id", custom_room_id)
+            body["customRoomId"] = clean_id("custom_room_id", custom_room_id)
         return self.request(
             "POST",
             "/v2/rooms",
             json=body,
             idempotent=custom_room_id is not None,
             require="roomId",
-            outcome_unknown="the room may or may not have been created",
+            unknown="the room may or may not have been created",
         )
 
     def validate_room(self, room_id: Any) -> bool:
         """True when the room exists (``GET /v2/rooms/validate/{roomId}``)."""
-        room_id = clean_text("room_id", room_id)
+        room_id = quote(clean_id("room_id", room_id), safe="")
         try:
             self.request("GET", f"/v2/rooms/validate/{room_id}")
         except VideoSDKError as exc:
@@ -477,30 +296,24 @@ class VideoSDKHook(BaseHook):
             raise
         return True
 
-    def iter_sessions(self, meeting_id: Any, *, per_page: int = 50, max_pages: int = 20) -> Iterator[dict[str, Any]]:
-        """Yield the meeting's sessions (``GET /v2/sessions?roomId=``), newest pages first."""
-        meeting_id = clean_text("meeting_id", meeting_id)
-        for page in range(1, max_pages + 1):
-            answer = self.request(
-                "GET", "/v2/sessions", params={"roomId": meeting_id, "page": page, "perPage": per_page}
-            )
-            yield from answer.get("data") or []
-            info = answer.get("pageInfo") or {}
-            if page >= int(info.get("lastPage") or 1):
-                return
+    def find_participant(
+        self, meeting_id: Any, participant_id: Any, *, joined_after: float | None = None
+    ) -> dict[str, Any] | None:
+        """
+        The participant ``participant_id`` if it joined meeting ``meeting_id`` after ``joined_after``.
 
-    def find_participant(self, meeting_id: Any, participant_id: Any) -> dict[str, Any] | None:
-        """The participant ``participant_id`` if it has joined a session of the meeting, else None."""
-        participant_id = clean_text("participant_id", participant_id)
-        for session in self.iter_sessions(meeting_id):
-            for participant in session.get("participants") or []:
-                if participant.get("participantId") == participant_id:
-                    return {**participant, "sessionId": session.get("id")}
-        return None
+        ``joined_after`` is a Unix time; a join up to :data:`CLOCK_SKEW` seconds earlier by
+        VideoSDK's clock still counts. Reads at most :data:`MAX_SESSION_PAGES` pages of sessions
+        and raises, rather than answer "not found", when there are more.
+        """
+        lookup = ParticipantLookup(meeting_id, participant_id, joined_after)
+        while not lookup.feed(self.send(lookup.request())):
+            pass
+        return lookup.found
 
-    async def afind_participant(self, meeting_id: Any, participant_id: Any) -> dict[str, Any] | None:
-        """Async :meth:`find_participant`: runs it in a worker thread so the event loop never blocks."""
-        return await asyncio.to_thread(self.find_participant, meeting_id, participant_id)
+    def async_client(self) -> AsyncVideoSDKClient:
+        """An async client for the triggerer: ``async with hook.async_client() as client: ...``."""
+        return AsyncVideoSDKClient(self)
 
     def test_connection(self) -> tuple[bool, str]:
         """Prove the key and secret with a read-only request; places no call."""
@@ -511,40 +324,167 @@ class VideoSDKHook(BaseHook):
         return True, f"Connected to {self.config.base_url}; the credentials were accepted"
 
 
-def build_outbound_call_body(
-    to: Any,
-    display_name: Any,
-    meeting_id: Any,
-    trunk_id: Any,
-    from_number: Any = None,
-    participant_id: Any = None,
-) -> dict[str, str]:
-    """The seed's camelCase body, every field checked; optional ones left out when not given."""
-    body = {
-        "to": clean_callee("to", to),
-        "displayName": clean_text("display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH),
-        "meetingId": clean_text("meeting_id", meeting_id),
-        "trunkId": clean_text("trunk_id", trunk_id),
-    }
-    if from_number is not None:
-        body["from"] = clean_e164("from_number", from_number)
-    if participant_id is not None:
-        body["participantId"] = clean_text("participant_id", participant_id)
-    return body
+class AsyncVideoSDKClient:
+    """
+    The hook's API over the async transport: one connection pool per ``async with``, closed on exit
+    and on cancellation. The policy, errors and answers are the sync hook's.
+    """
+
+    def __init__(self, hook: VideoSDKHook) -> None:
+        self.hook = hook
+        self._transport: AsyncTransport | None = None
+
+    async def __aenter__(self) -> AsyncVideoSDKClient:
+        from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
+
+        await self.hook.aconfig()
+        self._transport = AsyncTransport(self.hook.default_headers())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
+
+    async def send(self, request: ApiRequest) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.send`; a cancellation propagates (the triggerer only reads)."""
+        hook, cfg = self.hook, self.hook.config
+        if self._transport is None:
+            raise RuntimeError("use the client inside 'async with hook.async_client() as client'")
+        exchange = Exchange(request, cfg, hook.log)
+        while True:
+            timeout = exchange.begin()
+            progress = Progress()
+            step: dict[str, Any] | float
+            try:
+                response = await self._transport.send(
+                    request, cfg.base_url + request.path, hook.get_token(), timeout, progress
+                )
+            except Exception as exc:
+                step = exchange.failed(progress, exc)
+            except BaseException as exc:
+                exchange.interrupted(progress, exc, outcome_unknown=True)
+                raise
+            else:
+                step = exchange.answered(response)
+            if isinstance(step, dict):
+                return step
+            await asyncio.sleep(step)
+
+    async def outbound_call(self, call: OutboundCall) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.outbound_call`."""
+        return await self.send(outbound_call_request(call))
+
+    async def find_participant(
+        self, meeting_id: Any, participant_id: Any, *, joined_after: float | None = None
+    ) -> dict[str, Any] | None:
+        """Async :meth:`VideoSDKHook.find_participant`."""
+        lookup = ParticipantLookup(meeting_id, participant_id, joined_after)
+        while not lookup.feed(await self.send(lookup.request())):
+            pass
+        return lookup.found
 
 
-def _outcome_unknown(err: VideoSDKError, outcome_unknown: str) -> VideoSDKOutcomeUnknownError:
-    """The one error for a request VideoSDK may or may not have carried out: never resent."""
-    return VideoSDKOutcomeUnknownError(
-        f"{err}. {outcome_unknown.capitalize()}; not resent, to avoid doing it twice",
-        status=err.status,
-        api_message=err.api_message,
-        request_id=err.request_id,
-    )
+def outbound_call_request(call: OutboundCall) -> ApiRequest:
+    """The API request that places ``call``: never resent once it may have left."""
+    return ApiRequest("POST", "/v2/sip/outbound-call", json=call.body(), require="participantId", unknown=CALL_UNKNOWN)
 
 
-def _request_id_note(request_id: str | None) -> str:
-    return f" (request id {request_id})" if request_id else ""
+class ParticipantLookup:
+    """
+    Page through a meeting's sessions looking for a participant that joined after a given time.
+
+    The I/O is the caller's (sync or async): ``while not lookup.feed(send(lookup.request())): pass``.
+    """
+
+    def __init__(self, meeting_id: Any, participant_id: Any, joined_after: float | None) -> None:
+        self.meeting_id = clean_id("meeting_id", meeting_id)
+        self.participant_id = clean_id("participant_id", participant_id)
+        self.joined_after = joined_after
+        self.page = 1
+        self.found: dict[str, Any] | None = None
+
+    def request(self) -> ApiRequest:
+        """The request for the current page."""
+        params = {"roomId": self.meeting_id, "page": self.page, "perPage": SESSIONS_PER_PAGE}
+        return ApiRequest("GET", "/v2/sessions", params=params)
+
+    def feed(self, answer: dict[str, Any]) -> bool:
+        """Take one page's answer; True when the look-up is over (found, or no page left)."""
+        where = "GET /v2/sessions"
+        sessions = answer.get("data", [])
+        if not isinstance(sessions, list):
+            raise shape_error(where, f"'data' is {type(sessions).__name__}, not a list")
+        for session in sessions:
+            self.found = self._match(session, where)
+            if self.found is not None:
+                return True
+        page_info = answer.get("pageInfo") or {}
+        last_page = page_info.get("lastPage", 1) if isinstance(page_info, dict) else None
+        if isinstance(last_page, bool) or not isinstance(last_page, int):
+            raise shape_error(where, f"'pageInfo.lastPage' is {last_page!r}, not a page number")
+        if self.page >= last_page:
+            return True
+        if self.page >= MAX_SESSION_PAGES:
+            raise VideoSDKError(
+                f"{where}: meeting {self.meeting_id} has {last_page} pages of sessions; read the first "
+                f"{MAX_SESSION_PAGES} ({MAX_SESSION_PAGES * SESSIONS_PER_PAGE} sessions) without finding participant "
+                f"{self.participant_id}, so whether it answered cannot be told. Use a fresh meeting per incident."
+            )
+        self.page += 1
+        return False
+
+    def _match(self, session: Any, where: str) -> dict[str, Any] | None:
+        if not isinstance(session, dict):
+            raise shape_error(where, f"a session is {type(session).__name__}, not an object")
+        participants = session.get("participants") or []
+        if not isinstance(participants, list):
+            raise shape_error(where, f"'participants' is {type(participants).__name__}, not a list")
+        for participant in participants:
+            if not isinstance(participant, dict):
+                raise shape_error(where, f"a participant is {type(participant).__name__}, not an object")
+            if participant.get("participantId") != self.participant_id:
+                continue
+            if self.joined_after is None or self._joined_since(participant, session, where):
+                return {**participant, "sessionId": session.get("id")}
+        return None
+
+    def _joined_since(self, participant: dict[str, Any], session: dict[str, Any], where: str) -> bool:
+        timelog = participant.get("timelog") or []
+        if not isinstance(timelog, list) or not all(isinstance(t, dict) for t in timelog):
+            raise shape_error(where, "'timelog' is not a list of objects")
+        starts = [t.get("start") for t in timelog if t.get("start") is not None] or [session.get("start")]
+        cutoff = (self.joined_after or 0.0) - CLOCK_SKEW
+        return any(start is not None and parse_time(start, where) >= cutoff for start in starts)
+
+
+def parse_time(value: Any, where: str) -> float:
+    """An ISO-8601 timestamp from VideoSDK as Unix time (UTC when it names no zone)."""
+    if not isinstance(value, str):
+        raise shape_error(where, f"a timestamp is {type(value).__name__}, not a string")
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise shape_error(where, f"{value[:40]!r} is not an ISO-8601 timestamp") from None
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _base_url(host: str | None, port: int | None, schema: str | None, allow_http: bool) -> str:
+    """Build the API base URL from a full URL or a bare host (+ port, + schema as scheme)."""
+    if not host:
+        return DEFAULT_BASE_URL
+    host = host.strip()
+    if "://" not in host:
+        host = f"{schema or 'https'}://{host}" + (f":{port}" if port else "")
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VideoSDKInputError(f"host must be an http(s) URL such as {DEFAULT_BASE_URL} or a host name, got {host!r}")
+    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
+        raise VideoSDKInputError(
+            f"host {parts.hostname!r} uses plain http://, which would send the token in clear text; "
+            "use https://, or set the connection extra allow_insecure_http=true if you must"
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -554,57 +494,3 @@ def _is_loopback(hostname: str) -> bool:
         return ipaddress.ip_address(hostname).is_loopback
     except ValueError:
         return False
-
-
-def _never_sent(exc: requests.exceptions.ConnectionError) -> bool:
-    """True when the connection was never established (refused, DNS failure): nothing was sent."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
-
-
-def _reason(exc: Exception) -> str:
-    """The innermost cause's class name, e.g. ``RemoteDisconnected`` or ``ConnectionRefusedError``."""
-    inner: Any = exc.args[0] if exc.args else exc
-    inner = getattr(inner, "reason", None) or inner
-    if isinstance(inner, Exception) and inner.args and isinstance(inner.args[-1], Exception):
-        inner = inner.args[-1]
-    return type(inner).__name__
-
-
-def _api_message(data: Any, text: str) -> str:
-    if isinstance(data, dict):
-        for key in ("message", "error", "msg", "statusMessage"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value:
-                return value
-    snippet = " ".join(text.split())[:200]
-    return snippet or "(empty body)"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds to wait: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class _RetryAfterOrBackoff(tenacity.wait.wait_base):
-    """Wait what ``Retry-After`` asked for, else exponential backoff with jitter."""
-
-    def __init__(self, initial: float) -> None:
-        self._backoff = tenacity.wait_exponential_jitter(initial=initial, max=initial * 16, jitter=initial)
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return exc.retry_after
-        return self._backoff(retry_state)

@@ -1,0 +1,65 @@
+"""
+The async transport, for the triggerer: one ``httpx.AsyncClient`` per use, no thread per request.
+
+``httpx`` because it is the async HTTP client every supported Airflow ships (``aiohttp`` is not
+installed with Airflow 3.3), and because its ``trace`` extension reports when the request's
+headers start to leave, which is exactly the phase boundary the policy needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from airflow_provider_videosdk.hooks.policy import MAX_BODY_BYTES, BodyTooLarge, Progress, RawResponse
+
+if TYPE_CHECKING:
+    from airflow_provider_videosdk.hooks.policy import ApiRequest
+
+
+class AsyncTransport:
+    """Sends requests over one kept-alive connection pool; proxies and CA bundles come from the environment."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        # No client-wide timeout: each request gets a wall-clock deadline of its own in send().
+        self.client = httpx.AsyncClient(headers=headers, timeout=None, follow_redirects=False, trust_env=True)
+
+    async def send(self, request: ApiRequest, url: str, token: str, timeout: float, progress: Progress) -> RawResponse:
+        """
+        Send ``request`` and read its whole answer within ``timeout`` seconds of wall-clock time.
+
+        Raises whatever the network raised (``TimeoutError`` at the deadline); ``progress`` says
+        whether the request had started to leave.
+        """
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            # A proxy's CONNECT goes out with the same trace: it is not our request.
+            if event.endswith(".send_request_headers.started") and info["request"].method != b"CONNECT":
+                progress.sent = True
+
+        async def exchange() -> RawResponse:
+            async with self.client.stream(
+                request.method,
+                url,
+                json=request.json,
+                params=dict(request.params) if request.params else None,
+                headers={"Authorization": token},
+                extensions={"trace": trace},
+            ) as response:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        raise BodyTooLarge()
+                    chunks.append(chunk)
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return RawResponse(response.status_code, headers, b"".join(chunks))
+
+        return await asyncio.wait_for(exchange(), timeout)
+
+    async def aclose(self) -> None:
+        """Close the pool's connections."""
+        await self.client.aclose()

@@ -1,0 +1,314 @@
+"""
+The request policy, shared by the sync (``requests``) and async (``httpx``) transports.
+
+A transport only moves bytes: it sends one request, returns the answer's status, headers and
+body, and records in a :class:`Progress` whether any byte of the request may have left. Every
+decision is made here, once, for both:
+
+- the *phase* a failure happened in (:func:`failure_phase`): before any byte left, the request
+  was never sent and may be retried; after that its outcome is unknown and a request that is not
+  idempotent (placing a call) is never resent;
+- what each answer means (retry, error, or the JSON object asked for), ``Retry-After``, backoff,
+  the wall-clock budget of the whole call, and every error message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import enum
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+from datetime import timezone
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
+from airflow_provider_videosdk.validation import mask_numbers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig
+
+#: The largest answer read: VideoSDK's answers are a few KiB; anything bigger is not one of them.
+MAX_BODY_BYTES = 1 << 20
+REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
+AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
+
+
+class Phase(enum.Enum):
+    """How far a failed request got."""
+
+    NOT_SENT = "before any byte of the request left"
+    SENT = "after the request started to leave"
+
+
+@dataclass
+class Progress:
+    """What a transport records while it sends one request; read to classify a failure."""
+
+    sent: bool = False
+
+
+def failure_phase(progress: Progress) -> Phase:
+    """The phase a request failed in: only what the transport saw happen counts, never the exception's class."""
+    return Phase.SENT if progress.sent else Phase.NOT_SENT
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """
+    One VideoSDK API request and what its outcome means.
+
+    :param idempotent: safe to resend after it may have been processed; default: GET only.
+    :param require: a key the answer must hold as a non-empty string (e.g. ``participantId``).
+    :param unknown: what may have happened when the outcome is unknown, e.g. "the call may or
+        may not have been placed".
+    """
+
+    method: str
+    path: str
+    json: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] | None = None
+    idempotent: bool | None = None
+    require: str | None = None
+    unknown: str = "the request may or may not have been processed"
+
+    @property
+    def resendable(self) -> bool:
+        """True when sending the request twice does no harm."""
+        return self.method == "GET" if self.idempotent is None else self.idempotent
+
+    @property
+    def where(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An answer as a transport read it: status, headers (lower-case names) and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class BodyTooLarge(Exception):
+    """Raised by a transport when an answer passes :data:`MAX_BODY_BYTES`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the answer was larger than {MAX_BODY_BYTES} bytes")
+
+
+class _Retry(Exception):
+    """Internal: the attempt failed in a way that may be retried, after ``retry_after`` if given."""
+
+    def __init__(self, error: VideoSDKError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+class Exchange:
+    """
+    The retry state of one API request: a transport makes the attempts, this decides after each.
+
+    The first attempt always gets the connection's whole ``timeout``. Retries happen only within
+    ``retry_max_wait`` seconds of the start, waits included, and each retry's timeout is cut to
+    what is left of that budget: the whole call ends within ``max(timeout, retry_max_wait)``.
+    """
+
+    def __init__(
+        self, request: ApiRequest, config: VideoSDKConfig, log: Any, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.request = request
+        self.config = config
+        self.log = log
+        self.clock = clock
+        self.attempts = 0
+        #: No retry starts, and none runs, past this: the call's wall-clock budget.
+        self.retry_deadline = clock() + config.retry_max_wait
+        self._attempt_deadline = 0.0
+        self._attempt_timeout = 0.0
+
+    def begin(self) -> float:
+        """Start an attempt; returns its timeout in seconds (a wall-clock limit for the whole attempt)."""
+        self.attempts += 1
+        timeout = self.config.timeout
+        if self.attempts > 1:
+            timeout = min(timeout, self.retry_deadline - self.clock())
+        self._attempt_deadline = self.clock() + timeout
+        self._attempt_timeout = timeout
+        return timeout
+
+    def answered(self, response: RawResponse) -> dict[str, Any] | float:
+        """The JSON object asked for, or seconds to wait before the next attempt; raises when done failing."""
+        try:
+            return self._judge(response)
+        except _Retry as retry:
+            return self._wait_or_give_up(retry)
+
+    def failed(self, progress: Progress, exc: BaseException) -> float:
+        """After a transport failure: seconds to wait before the next attempt; raises when it may not be retried."""
+        try:
+            self._judge_failure(failure_phase(progress), exc)
+        except _Retry as retry:
+            return self._wait_or_give_up(retry)
+
+    def interrupted(self, progress: Progress, exc: BaseException, *, outcome_unknown: bool) -> None:
+        """
+        After an interruption (task timeout, termination, cancellation) during an attempt.
+
+        With ``outcome_unknown`` and a request that may have left, raises
+        :class:`VideoSDKOutcomeUnknownError` chained to the interruption, so that nothing resends
+        it blindly; otherwise returns and the caller re-raises the interruption.
+        """
+        if outcome_unknown and failure_phase(progress) is Phase.SENT and not self.request.resendable:
+            err = VideoSDKError(f"{self.request.where}: interrupted while waiting for VideoSDK ({type(exc).__name__})")
+            raise self.outcome_unknown(err) from exc
+
+    def outcome_unknown(self, err: VideoSDKError) -> VideoSDKOutcomeUnknownError:
+        """The one error for a request VideoSDK may or may not have carried out: never resent."""
+        return VideoSDKOutcomeUnknownError(
+            f"{err}. {self.request.unknown[:1].upper()}{self.request.unknown[1:]}; not resent, to avoid doing it twice",
+            status=err.status,
+            api_message=err.api_message,
+            request_id=err.request_id,
+        )
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def _judge(self, response: RawResponse) -> dict[str, Any]:
+        req, status = self.request, response.status
+        request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+        data = _json_or_none(response.body)
+        if 200 <= status < 300:
+            if not isinstance(data, dict):
+                problem = "a body that is not a JSON object"
+            elif req.require and not (isinstance(data.get(req.require), str) and data[req.require]):
+                problem = f"no {req.require}"
+            else:
+                return data
+            self._final(VideoSDKError(f"{req.where}: VideoSDK answered {status} with {problem}{_rid(request_id)}"))
+        if 300 <= status < 400:
+            location = response.headers.get("location", "nowhere")
+            text = f"{req.where}: VideoSDK answered {status}, a redirect to {location} (redirects are not followed)"
+            self._final(VideoSDKError(text + _rid(request_id), status=status, request_id=request_id))
+        api_message = mask_numbers(_api_message(data, response.body), self.config.log_full_numbers)
+        text = f"{req.where}: VideoSDK answered {status}: {api_message}{_rid(request_id)}"
+        if status in (401, 403):
+            text += AUTH_HINT
+        err = VideoSDKError(text, status=status, api_message=api_message, request_id=request_id)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        # 429 was never processed. A 503 that says when to come back was refused, not half-done;
+        # without Retry-After a 503 on a POST is as ambiguous as any other 5xx.
+        if status == 429 or (status == 503 and retry_after is not None):
+            raise _Retry(err, retry_after)
+        if status >= 500 and req.resendable:
+            raise _Retry(err, retry_after)
+        self._final(err)
+
+    def _judge_failure(self, phase: Phase, exc: BaseException) -> NoReturn:
+        req = self.request
+        if phase is Phase.NOT_SENT:
+            raise _Retry(VideoSDKError(f"{req.where}: could not connect to {self.config.base_url}: {describe(exc)}"))
+        if self.clock() >= self._attempt_deadline - 0.05:  # a socket timeout fires at the deadline
+            reason = f"no complete answer within {self._attempt_timeout:g}s"
+        else:
+            reason = (
+                str(exc) if isinstance(exc, BodyTooLarge) else f"the connection failed after sending: {describe(exc)}"
+            )
+        err = VideoSDKError(f"{req.where}: {reason}")
+        if req.resendable:
+            raise _Retry(err)
+        raise self.outcome_unknown(err) from None
+
+    def _final(self, err: VideoSDKError) -> NoReturn:
+        """A failure that is not retried: outcome unknown when VideoSDK may have acted on it."""
+        if self.request.resendable or (err.status is not None and 400 <= err.status < 500):
+            raise err
+        raise self.outcome_unknown(err)
+
+    def _wait_or_give_up(self, retry: _Retry) -> float:
+        cfg = self.config
+        left = self.retry_deadline - self.clock()
+        if retry.retry_after is not None:
+            wait = min(retry.retry_after, cfg.retry_max_wait)
+        else:
+            wait = min(cfg.retry_backoff * 2 ** (self.attempts - 1), cfg.retry_backoff * 16)
+            wait += random.uniform(0, cfg.retry_backoff)
+        if self.attempts < cfg.retry_attempts and wait < left:
+            self.log.warning("Retrying in %.2fs (attempt %d failed: %s)", wait, self.attempts, retry.error)
+            return wait
+        err = retry.error
+        why = ""
+        if self.attempts < cfg.retry_attempts:
+            why = f"; the next wait would pass the {cfg.retry_max_wait:g}s retry budget"
+            if retry.retry_after is not None:
+                why += f" (Retry-After: {retry.retry_after:g}s)"
+        raise type(err)(
+            f"{err} (gave up after {self.attempts} attempt{'s' if self.attempts != 1 else ''}{why})",
+            status=err.status,
+            api_message=err.api_message,
+            request_id=err.request_id,
+        ) from None
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date, never negative); None if absent or odd."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"[0-9]+", value, re.ASCII):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now())
+
+
+def describe(exc: BaseException) -> str:
+    """The innermost cause's class name, e.g. ``ConnectionRefusedError``; never the message (it may hold a URL)."""
+    seen: BaseException = exc
+    for _ in range(8):
+        reason = getattr(seen, "reason", None)
+        inner = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
+        if inner is None and seen.args and isinstance(seen.args[-1], BaseException):
+            inner = seen.args[-1]
+        if inner is None or inner is seen:
+            break
+        seen = inner
+    return type(seen).__name__
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+def _api_message(data: Any, body: bytes) -> str:
+    if isinstance(data, dict):
+        for key in ("message", "error", "msg", "statusMessage"):
+            value = data.get(key)
+            if isinstance(value, dict):
+                value = value.get("message")
+            if isinstance(value, str) and value:
+                return value[:500]
+    snippet = " ".join(body.decode("utf-8", "replace").split())[:200]
+    return snippet or "(empty body)"
+
+
+def _rid(request_id: str | None) -> str:
+    return f" (request id {request_id})" if request_id else ""
+
+
+def shape_error(where: str, what: str) -> VideoSDKError:
+    """An answer of an unexpected shape, naming the endpoint and what was wrong."""
+    return VideoSDKError(f"{where}: VideoSDK's answer has an unexpected shape: {what}")

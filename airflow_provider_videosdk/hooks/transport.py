@@ -1,0 +1,162 @@
+"""
+The sync transport: one ``requests.Session`` whose connections report when a request starts to leave.
+
+Phase tracking: the session's adapter builds urllib3 connections of our own classes. Connecting
+(TCP, a proxy's ``CONNECT``, the TLS handshake) happens before anything of the request is
+written; the first ``send()`` of request bytes marks the :class:`Progress` of the request in
+flight. So a failure is "never sent" only when the transport saw that nothing left.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from airflow_provider_videosdk.hooks.policy import MAX_BODY_BYTES, BodyTooLarge, Progress, RawResponse
+
+if TYPE_CHECKING:
+    from airflow_provider_videosdk.hooks.policy import ApiRequest
+
+_PROGRESS: ContextVar[Progress | None] = ContextVar("videosdk_progress", default=None)
+_READ_SIZE = 65536
+
+
+class _PhaseTracking:
+    """Mixin for urllib3 connections: marks the request in flight at its first byte, not while connecting."""
+
+    _connecting = False
+    sock: Any
+
+    def connect(self) -> None:
+        self._connecting = True  # a proxy CONNECT is sent from here: that is not our request
+        try:
+            super().connect()  # type: ignore[misc]
+        finally:
+            self._connecting = False
+
+    def send(self, data: Any) -> None:
+        if not self._connecting:
+            if self.sock is None:
+                self.connect()  # what http.client would do inside send(), but before the mark
+            progress = _PROGRESS.get()
+            if progress is not None:
+                progress.sent = True
+        super().send(data)  # type: ignore[misc]
+
+
+class _HTTPConnection(_PhaseTracking, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PhaseTracking, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _TrackingAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose pools, direct or through an HTTP(S) proxy, use the tracking connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class TokenAuth(requests.auth.AuthBase):
+    """Sends the token as the raw ``Authorization`` value; as ``auth``, it also keeps ``~/.netrc`` out."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._token
+        return request
+
+    def __repr__(self) -> str:
+        return "TokenAuth(<masked>)"
+
+
+class SyncTransport:
+    """Sends one request at a time over a kept-alive ``requests.Session``; proxies come from the environment."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.session = requests.Session()
+        self.session.headers.update(headers)
+        adapter = _TrackingAdapter()
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+
+    def send(self, request: ApiRequest, url: str, token: str, timeout: float, progress: Progress) -> RawResponse:
+        """
+        Send ``request`` and read its whole answer within ``timeout`` seconds of wall-clock time.
+
+        Raises whatever the network raised; ``progress`` says whether the request had started to leave.
+        """
+        deadline = time.monotonic() + timeout
+        reset = _PROGRESS.set(progress)
+        try:
+            response = self.session.request(
+                request.method,
+                url,
+                json=request.json,
+                params=request.params,
+                auth=TokenAuth(token),
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        finally:
+            _PROGRESS.reset(reset)
+        try:
+            body = _read_body(response, deadline)
+        except BaseException:
+            response.close()
+            raise
+        response.raw.release_conn()
+        return RawResponse(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body)
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        self.session.close()
+
+
+def _read_body(response: requests.Response, deadline: float) -> bytes:
+    """Read the body chunk by chunk, each socket read bounded by what is left of the deadline."""
+    raw = response.raw
+    sock = getattr(raw.connection, "sock", None)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in full before the deadline")
+        if sock is not None:
+            sock.settimeout(left)
+        chunk = raw.read1(_READ_SIZE)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
