@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import TYPE_CHECKING, Any
 
-try:
-    from airflow.sdk import BaseNotifier
-except ImportError:  # Airflow 2
-    from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef]
+from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall
+from airflow_provider_videosdk.version_compat import BaseNotifier, notifier_init_args
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
-
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+    from airflow_provider_videosdk.version_compat import Context
 
 
 class SipCallNotifier(BaseNotifier):
@@ -57,14 +53,7 @@ class SipCallNotifier(BaseNotifier):
     :param videosdk_conn_id: the ``videosdk`` connection to use.
     """
 
-    template_fields: Sequence[str] = (
-        "to",
-        "display_name",
-        "meeting_id",
-        "trunk_id",
-        "from_number",
-        "participant_id",
-    )
+    template_fields: Sequence[str] = CALL_FIELDS
 
     def __init__(
         self,
@@ -78,16 +67,9 @@ class SipCallNotifier(BaseNotifier):
         videosdk_conn_id: str = "videosdk_default",
         context: Context | None = None,
     ) -> None:
-        if context is None:
-            super().__init__()
-        else:  # Airflow 3's triggerer passes the context here, then awaits the notifier
-            super().__init__(context)  # type: ignore[call-arg]
-        self.to = to
-        self.display_name = display_name
-        self.meeting_id = meeting_id
-        self.trunk_id = trunk_id
-        self.from_number = from_number
-        self.participant_id = participant_id
+        super().__init__(*notifier_init_args(context))
+        self.to, self.display_name, self.meeting_id = to, display_name, meeting_id
+        self.trunk_id, self.from_number, self.participant_id = trunk_id, from_number, participant_id
         self.videosdk_conn_id = videosdk_conn_id
 
     def __call__(self, *args: Any) -> None:
@@ -95,28 +77,34 @@ class SipCallNotifier(BaseNotifier):
         # survive for the next task this same instance is attached to.
         BaseNotifier.__call__(copy.copy(self), *args)
 
-    def _place_call(self, hook: VideoSDKHook) -> None:
-        try:
-            answer = hook.outbound_call(
-                self.to, self.display_name, self.meeting_id, self.trunk_id, self.from_number, self.participant_id
-            )
-            self.log.info(
-                "Phoned %s into meeting %s: participant %s",
-                hook.phone_for_log(str(self.to).strip()),
-                self.meeting_id,
-                answer["participantId"],
-            )
-        finally:
-            hook.close()
+    def _rendered_call(self) -> OutboundCall:
+        """The rendered fields, checked (on every Airflow: before 3.3 an empty rendering keeps the raw template)."""
+        return OutboundCall.from_fields_of(self)
+
+    def _log_placed(self, hook: VideoSDKHook, call: OutboundCall, answer: dict[str, Any]) -> None:
+        self.log.info(
+            "Phoned %s into meeting %s: participant %s",
+            hook.phone_for_log(call.to),
+            call.meeting_id,
+            answer["participantId"],
+        )
 
     def notify(self, context: Context) -> None:
         """Place the call (sync: task callbacks on the worker, DAG processor)."""
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
-        self._place_call(VideoSDKHook(self.videosdk_conn_id))
+        call = self._rendered_call()
+        hook = VideoSDKHook(self.videosdk_conn_id)
+        try:
+            self._log_placed(hook, call, hook.outbound_call(call))
+        finally:
+            hook.close()
 
     async def async_notify(self, context: Context) -> None:
-        """Place the call from the triggerer, in a thread so the event loop never blocks."""
+        """Place the call from the triggerer, natively async: no thread, the event loop never blocks."""
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
-        await asyncio.to_thread(self._place_call, VideoSDKHook(self.videosdk_conn_id))
+        call = self._rendered_call()
+        hook = VideoSDKHook(self.videosdk_conn_id)
+        async with hook.async_client() as client:
+            self._log_placed(hook, call, await client.outbound_call(call))

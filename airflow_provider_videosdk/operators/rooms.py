@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-try:
-    from airflow.sdk import BaseOperator
-except ImportError:  # Airflow 2
-    from airflow.models import BaseOperator  # type: ignore[no-redef]
+from airflow_provider_videosdk.version_compat import BaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow.sdk import Context
+    from airflow_provider_videosdk.version_compat import Context
 
 
 class VideoSDKCreateRoomOperator(BaseOperator):
@@ -42,10 +39,14 @@ class VideoSDKCreateRoomOperator(BaseOperator):
         self.videosdk_conn_id = videosdk_conn_id
 
     def execute(self, context: Context) -> str:
+        """Create (or, with ``custom_room_id``, find) the room and return its ``roomId``."""
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
         hook = VideoSDKHook(self.videosdk_conn_id)
-        room = hook.create_room(self.custom_room_id)
+        try:
+            room = hook.create_room(self.custom_room_id)
+        finally:
+            hook.close()
         room_id: str = room["roomId"]
         if self.custom_room_id is None:
             self.log.info("Created room %s", room_id)

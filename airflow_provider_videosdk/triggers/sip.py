@@ -19,9 +19,11 @@ class SipCallAnsweredTrigger(BaseTrigger):
     """
     Poll the meeting's sessions until participant ``participant_id`` has joined meeting ``meeting_id``.
 
-    It only reads (``GET /v2/sessions``): it never places or ends a call, so the triggerer may
-    restart it any number of times without side effects. Its deadline is the absolute
-    ``end_time``, so a restart does not lengthen the wait.
+    Natively async: one ``httpx`` connection pool per run, no thread per request or while
+    sleeping, closed when the run ends or is cancelled (triggerer shutdown, task cleared). It only
+    reads (``GET /v2/sessions``), so the triggerer may restart it any number of times without side
+    effects. Its deadline is the absolute ``end_time``: a look-up still in flight then is
+    abandoned and the timeout event fires on time, and a restart does not lengthen the wait.
 
     Fires one event: ``{"status": "answered", "participant": {...}}``, ``{"status": "timeout"}``
     once ``end_time`` has passed, or ``{"status": "error", "message": ..., "input_error": bool}``
@@ -32,6 +34,7 @@ class SipCallAnsweredTrigger(BaseTrigger):
     :param end_time: Unix time (seconds) after which it stops waiting.
     :param poll_interval: seconds between look-ups (at least ``MIN_POLL_INTERVAL``).
     :param videosdk_conn_id: the ``videosdk`` connection to use.
+    :param joined_after: Unix time; only joins after it count (see the sensor).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class SipCallAnsweredTrigger(BaseTrigger):
         end_time: float,
         poll_interval: float = 5.0,
         videosdk_conn_id: str = "videosdk_default",
+        joined_after: float | None = None,
     ) -> None:
         super().__init__()
         self.meeting_id = meeting_id
@@ -49,8 +53,10 @@ class SipCallAnsweredTrigger(BaseTrigger):
         self.end_time = float(end_time)
         self.poll_interval = float(poll_interval)
         self.videosdk_conn_id = videosdk_conn_id
+        self.joined_after = joined_after
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and keyword arguments, to rebuild the trigger in the triggerer."""
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
@@ -59,14 +65,18 @@ class SipCallAnsweredTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "poll_interval": self.poll_interval,
                 "videosdk_conn_id": self.videosdk_conn_id,
+                "joined_after": self.joined_after,
             },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until answered, the deadline, or an error; yields exactly one event."""
+        yield TriggerEvent(await self._wait())
+
+    async def _wait(self) -> dict[str, Any]:
         from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
-        hook = VideoSDKHook(self.videosdk_conn_id)
         self.log.info(
             "Waiting until %.0fs from now for participant %s to join meeting %s",
             max(0.0, self.end_time - time.time()),
@@ -74,22 +84,20 @@ class SipCallAnsweredTrigger(BaseTrigger):
             self.meeting_id,
         )
         try:
-            while True:
-                try:
-                    participant = await hook.afind_participant(self.meeting_id, self.participant_id)
-                except (VideoSDKError, VideoSDKInputError) as exc:
-                    yield TriggerEvent(
-                        {"status": "error", "message": str(exc), "input_error": isinstance(exc, VideoSDKInputError)}
+            async with VideoSDKHook(self.videosdk_conn_id).async_client() as client:
+                while (remaining := self.end_time - time.time()) > 0:
+                    look_up = client.find_participant(
+                        self.meeting_id, self.participant_id, joined_after=self.joined_after
                     )
-                    return
-                if participant is not None:
-                    self.log.info("Participant %s joined meeting %s", self.participant_id, self.meeting_id)
-                    yield TriggerEvent({"status": "answered", "participant": participant})
-                    return
-                remaining = self.end_time - time.time()
-                if remaining <= 0:
-                    yield TriggerEvent({"status": "timeout"})
-                    return
-                await asyncio.sleep(min(max(self.poll_interval, MIN_POLL_INTERVAL), remaining))
-        finally:
-            hook.close()
+                    try:
+                        participant = await asyncio.wait_for(look_up, remaining)
+                    except asyncio.TimeoutError:
+                        break  # the deadline passed during the look-up: abandoned
+                    if participant is not None:
+                        self.log.info("Participant %s joined meeting %s", self.participant_id, self.meeting_id)
+                        return {"status": "answered", "participant": participant}
+                    remaining = self.end_time - time.time()
+                    await asyncio.sleep(max(0.0, min(max(self.poll_interval, MIN_POLL_INTERVAL), remaining)))
+        except (VideoSDKError, VideoSDKInputError) as exc:
+            return {"status": "error", "message": str(exc), "input_error": isinstance(exc, VideoSDKInputError)}
+        return {"status": "timeout"}
