@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 # Never poll VideoSDK more often than this, whatever the sensor's poke_interval.
 MIN_POLL_INTERVAL = 1.0
+# When the deadline comes before the next poll, look one last time this long before it.
+FINAL_LOOK_LEAD = 0.5
 
 
 class SipCallAnsweredTrigger(BaseTrigger):
@@ -73,6 +75,18 @@ class SipCallAnsweredTrigger(BaseTrigger):
         """Poll until answered, the deadline, or an error; yields exactly one event."""
         yield TriggerEvent(await self._wait())
 
+    def _next_wait(self, remaining: float, elapsed: float = 0.0) -> float:
+        """
+        Seconds until the next look-up, which started ``elapsed`` seconds ago: polls keep their cadence
+        (one per interval, however long each took), and one last look comes just before the deadline.
+        """
+        wait = max(max(self.poll_interval, MIN_POLL_INTERVAL) - elapsed, 0.0)
+        if wait < remaining:
+            return wait
+        if remaining > FINAL_LOOK_LEAD:
+            return remaining - FINAL_LOOK_LEAD
+        return max(0.0, remaining)  # that was the last look: wait out the deadline
+
     async def _wait(self) -> dict[str, Any]:
         from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
@@ -86,6 +100,7 @@ class SipCallAnsweredTrigger(BaseTrigger):
         try:
             async with VideoSDKHook(self.videosdk_conn_id).async_client() as client:
                 while (remaining := self.end_time - time.time()) > 0:
+                    started = time.monotonic()
                     look_up = client.find_participant(
                         self.meeting_id, self.participant_id, joined_after=self.joined_after
                     )
@@ -96,8 +111,8 @@ class SipCallAnsweredTrigger(BaseTrigger):
                     if participant is not None:
                         self.log.info("Participant %s joined meeting %s", self.participant_id, self.meeting_id)
                         return {"status": "answered", "participant": participant}
-                    remaining = self.end_time - time.time()
-                    await asyncio.sleep(max(0.0, min(max(self.poll_interval, MIN_POLL_INTERVAL), remaining)))
+                    elapsed = time.monotonic() - started
+                    await asyncio.sleep(self._next_wait(self.end_time - time.time(), elapsed))
         except (VideoSDKError, VideoSDKInputError) as exc:
             return {"status": "error", "message": str(exc), "input_error": isinstance(exc, VideoSDKInputError)}
         return {"status": "timeout"}
