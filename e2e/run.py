@@ -1,0 +1,673 @@
+"""
+End-to-end test of the provider in a real Airflow 3 deployment.
+
+In a fresh temporary ``AIRFLOW_HOME`` this starts the VideoSDK emulator, ``airflow api-server``,
+``airflow scheduler`` (LocalExecutor), ``airflow dag-processor`` and ``airflow triggerer``, each a
+process group of its own, on SQLite, or with ``E2E_DB=postgres`` on a PostgreSQL it starts itself.
+It then acts as a user would: the REST API (``/api/v2``), the CLI only where the API has nothing,
+and headless Chromium for the connection form. One PASS/FAIL line per check; exit status 1 if any
+check failed. On failure the deployment's files are kept and their location printed.
+
+Run it with ``make e2e``, which first installs what it needs (``e2e/setup.sh``, the ``e2e`` extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import psutil
+import requests
+
+from airflow_provider_videosdk.get_provider_info import get_provider_info
+from airflow_provider_videosdk.testing import EmulatorClient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+DAG_FILES = [
+    *sorted((REPO / "e2e" / "dags").glob("*.py")),
+    REPO / "example_dags" / "example_videosdk_escalation_chain.py",
+    REPO / "example_dags" / "example_videosdk_failure_notifier.py",
+]
+TEMPLATED = "e2e_videosdk_templated_call"
+RETRY = "e2e_videosdk_retry_after_call"
+CHAIN = "example_videosdk_escalation_chain_deferrable"
+NOTIFIER = "example_videosdk_failure_notifier"
+SCREENSHOT = REPO / "docs" / "connection-form.png"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+]
+AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
+ANSWER_AFTER = 10.0  # seconds until the primary answers in check 4a
+RUN_TIMEOUT = 150.0  # seconds for all DAG runs together
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
+    """Call ``probe`` until it returns something truthy; raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            if result := probe():
+                return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Processes:
+    """The processes this run started, each in a process group of its own; stops exactly those."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self._started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+        self._lock = threading.Lock()
+
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        user: str | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in a new session, its output in ``<log_dir>/<name>.log``."""
+        with open(self.log_dir / f"{name}.log", "wb") as log:
+            proc = subprocess.Popen(
+                argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, user=user, cwd=self.log_dir,
+            )  # fmt: skip
+        with self._lock:
+            self._started[name] = (proc, stop_signal)
+        return proc
+
+    def stop(self, *names: str, grace: float = 10.0) -> None:
+        """
+        Signal the named process groups (all when none is named), and what their processes spawned
+        into groups of their own (task processes do); kill whatever is left after ``grace`` seconds.
+        """
+        with self._lock:
+            chosen = {n: self._started[n] for n in (names or list(self._started)) if n in self._started}
+        victims: dict[int, psutil.Process] = {}
+        for proc, sig in chosen.values():
+            group = {p.pid: p for p in _group_members(proc.pid)}
+            spawned: list[psutil.Process] = []
+            with contextlib.suppress(psutil.Error):
+                spawned = psutil.Process(proc.pid).children(recursive=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            for child in spawned:
+                if child.pid not in group:
+                    with contextlib.suppress(psutil.Error):
+                        child.send_signal(sig)
+            victims.update(group)
+            victims.update({p.pid: p for p in spawned})
+        _, alive = psutil.wait_procs(list(victims.values()), timeout=grace)
+        for leftover in alive:
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
+        psutil.wait_procs(alive, timeout=5)
+        with self._lock:
+            for name, (proc, _) in chosen.items():
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=1)
+                self._started.pop(name, None)
+
+
+def _group_members(pgid: int) -> list[psutil.Process]:
+    members = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getpgid(proc.pid) == pgid:
+                members.append(proc)
+    return members
+
+
+class Report:
+    """PASS/FAIL lines, printed as the checks finish."""
+
+    def __init__(self) -> None:
+        self.results: list[tuple[str, bool]] = []
+
+    def record(self, name: str, ok: bool, detail: str) -> None:
+        self.results.append((name, ok))
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
+
+    def run(self, name: str, check: Callable[[], tuple[bool, str]]) -> None:
+        try:
+            ok, detail = check()
+        except Exception as exc:
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        self.record(name, ok, detail)
+
+    @property
+    def failed(self) -> int:
+        return sum(not ok for _, ok in self.results)
+
+
+class Api:
+    """The deployment's REST API, as the admin user."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        resp = self.session.request(method, self.url + path, json=body, params=params or None, timeout=30)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{method} {path} answered {resp.status_code}: {resp.text[:300]}")
+        return resp.json() if resp.content else None
+
+    def run_path(self, dag_id: str, run_id: str) -> str:
+        return f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        """The run's state and how long it took, e.g. ``success in 21s``."""
+        run = self.call("GET", self.run_path(dag_id, run_id))
+        if not (run["start_date"] and run["end_date"]):
+            return str(run["state"])
+        start, end = (datetime.fromisoformat(run[k].replace("Z", "+00:00")) for k in ("start_date", "end_date"))
+        return f"{run['state']} in {(end - start).total_seconds():.0f}s"
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, tuple[str | None, int]]:
+        tis = self.call("GET", self.run_path(dag_id, run_id) + "/taskInstances")["task_instances"]
+        return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in tis}
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        return self.call("GET", self.run_path(dag_id, run_id) + f"/taskInstances/{task_id}/xcomEntries/{key}")["value"]
+
+    def log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+        path = self.run_path(dag_id, run_id) + f"/taskInstances/{task_id}/logs/{try_number}"
+        content = self.call("GET", path)["content"]
+        return "\n".join(str(e.get("event", "")) if isinstance(e, dict) else str(e) for e in content)
+
+
+# -- the deployment --------------------------------------------------------------------------------
+
+
+def start_postgres(root: Path, procs: Processes) -> str:
+    """Start a throwaway PostgreSQL from Debian's packages on a free port; return its SQLAlchemy URL."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if not bins:
+        raise RuntimeError("PostgreSQL is not installed: run e2e/setup.sh with E2E_DB=postgres")
+    pg_bin = bins[-1].parent
+    user = "postgres" if os.geteuid() == 0 else None  # postgres refuses to run as root
+    data = root / "pgdata"
+    data.mkdir(mode=0o700)
+    if user:
+        root.chmod(0o711)
+        shutil.chown(data, user, user)
+    subprocess.run(
+        [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        user=user, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    port = free_port()
+    speed = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+    argv = [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(data), *speed]
+    procs.start("postgres", argv, dict(os.environ), user=user, stop_signal=signal.SIGINT)
+    ready = [str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
+    wait_for("PostgreSQL", lambda: subprocess.run(ready, check=False).returncode == 0, 60)
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+
+
+def airflow_env(home: Path, api_url: str, sql_conn: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "_AIRFLOW"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__PARALLELISM="8",  # LocalExecutor starts this many workers; the runs need 5 at most
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{api_url}/execution/",
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+    )
+    if sql_conn:
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = sql_conn
+    return env
+
+
+def login(api_url: str, home: Path) -> str:
+    """The admin's JWT: Airflow 3's simple auth manager writes a generated password to AIRFLOW_HOME."""
+    password = admin_password(home)
+    resp = requests.post(f"{api_url}/auth/token", json={"username": "admin", "password": password}, timeout=30)
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
+
+
+def admin_password(home: Path) -> str:
+    path = home / "simple_auth_manager_passwords.json.generated"
+    return str(wait_for("the generated admin password", lambda: json.loads(path.read_text())["admin"], 30))
+
+
+def all_healthy(api_url: str) -> bool:
+    health = requests.get(f"{api_url}/api/v2/monitor/health", timeout=5).json()
+    return all(part.get("status") == "healthy" for part in health.values())
+
+
+# -- the checks ------------------------------------------------------------------------------------
+
+
+def expected_conn_fields() -> dict[str, str]:
+    """Extra field -> label, as the provider registers them."""
+    (conn_type,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "videosdk"]
+    return {name: spec["label"] for name, spec in conn_type.get("conn-fields", {}).items()}
+
+
+def check_registration(api: Api) -> tuple[bool, str]:
+    providers = api.call("GET", "/api/v2/providers", limit=1000)["providers"]
+    ours = [p for p in providers if p["package_name"] == "airflow-provider-videosdk"]
+    (meta,) = [h for h in api.call("GET", "/ui/connections/hook_meta") if h["connection_type"] == "videosdk"]
+    std = meta["standard_fields"]
+    labels = {name: std[name]["title"] for name in ("login", "password", "host")}
+    extras = {name: field["schema"].get("title") for name, field in (meta["extra_fields"] or {}).items()}
+    problems = []
+    if not ours:
+        problems.append("the provider is not in GET /api/v2/providers")
+    if meta["hook_name"] != "VideoSDK":
+        problems.append(f"hook name {meta['hook_name']!r}")
+    if labels != {"login": "API key", "password": "API secret", "host": "API base URL"}:
+        problems.append(f"labels {labels}")
+    if not (std["port"]["hidden"] and std["url_schema"]["hidden"]):
+        problems.append("port or schema not hidden")
+    if extras != expected_conn_fields():
+        problems.append(f"extra fields {extras} != {expected_conn_fields()}")
+    version = ours[0]["version"] if ours else "?"
+    return not problems, "; ".join(problems) or (
+        f"provider {version} listed; hook meta: API key / API secret / API base URL, port and schema hidden, "
+        f"extra fields {sorted(extras)}"
+    )
+
+
+def check_connection_test(
+    api: Api, env: dict[str, str], emulator_url: str, key: str, secret: str, wrong: str, secrets: list[str]
+) -> tuple[bool, str]:
+    """REST with ``secret`` and ``wrong``; CLI on the stored connections; ``secrets`` must not be echoed."""
+    body = {"connection_id": "videosdk_probe", "conn_type": "videosdk", "login": key, "host": emulator_url}
+    good = api.call("POST", "/api/v2/connections/test", {**body, "password": secret})
+    bad = api.call("POST", "/api/v2/connections/test", {**body, "password": wrong})
+    cli_good = subprocess.run(
+        [AIRFLOW, "connections", "test", "videosdk_default"], env=env, capture_output=True, text=True, timeout=120
+    )
+    cli_bad = subprocess.run(
+        [AIRFLOW, "connections", "test", "videosdk_wrong_secret"], env=env, capture_output=True, text=True, timeout=120
+    )
+    cli_bad_out = cli_bad.stdout + cli_bad.stderr
+    problems = []
+    if good["status"] is not True:
+        problems.append(f"REST test with good credentials failed: {good['message']}")
+    if bad["status"] is not False or "401" not in bad["message"]:
+        problems.append(f"REST test with a wrong secret: {bad}")
+    if cli_good.returncode != 0 or "Connection success" not in cli_good.stdout:
+        problems.append(f"CLI test with good credentials: exit {cli_good.returncode}: {cli_good.stdout[-300:]}")
+    if cli_bad.returncode == 0 or "401" not in cli_bad_out:
+        problems.append(f"CLI test with a wrong secret: exit {cli_bad.returncode}: {cli_bad_out[-300:]}")
+    leaked = [s for s in secrets if s in bad["message"] + cli_bad_out]
+    if leaked:
+        problems.append("a secret appears in a failure message")
+    return not problems, "; ".join(problems) or (
+        f"REST: good -> {good['message']!r}; wrong secret -> refused (401), no secret in the message; "
+        "CLI `airflow connections test`: the same"
+    )
+
+
+def check_templated(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, str]) -> tuple[bool, str]:
+    state = api.run_state(TEMPLATED, run_id)
+    calls = [c for c in emulator.calls() if c["to"] == conf["to"]]
+    xcom = api.xcom(TEMPLATED, run_id, "call")
+    expected = {"displayName": f"{TEMPLATED} {run_id}", "meetingId": conf["meeting_id"], "participantId": xcom}
+    ok = state.startswith("success") and len(calls) == 1 and all(calls[0].get(k) == v for k, v in expected.items())
+    return ok, f"run {state}, {len(calls)} call(s), XCom participant {xcom!r}" + (
+        f", rendered name {calls[0]['displayName']!r}" if calls else ""
+    )
+
+
+def deferred(api: Api, run_id: str, task_id: str) -> bool:
+    """Whether the sensor's first try went to the triggerer (its log holds the trigger's lines)."""
+    log = api.log(CHAIN, run_id, task_id, 1)
+    return "DEFERRED" in log and "Trigger fired event" in log
+
+
+def check_chain_answered(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
+    state = api.run_state(CHAIN, run_id)
+    tis = api.task_states(CHAIN, run_id)
+    dialled = [c["to"] for c in emulator.calls() if c["to"] in (conf["primary"], conf["secondary"], conf["manager"])]
+    answered = api.xcom(CHAIN, run_id, "wait_primary")
+    primary_id = api.xcom(CHAIN, run_id, "call_primary")
+    in_triggerer = deferred(api, run_id, "wait_primary")
+    ok = (
+        state.startswith("success")
+        and in_triggerer
+        and dialled == [conf["primary"]]
+        and tis["wait_primary"][0] == "success"
+        and answered.get("participantId") == primary_id
+        and tis["call_secondary"][0] == tis["call_manager"][0] == "skipped"
+    )
+    return ok, f"run {state}, dialled {len(dialled)} ({'primary' if dialled == [conf['primary']] else dialled}), " + (
+        f"the answer seen {'in the triggerer' if in_triggerer else 'at the first poke, not in the triggerer'}, "
+        f"tasks {_states(tis)}"
+    )
+
+
+def check_chain_unanswered(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
+    state = api.run_state(CHAIN, run_id)
+    tis = api.task_states(CHAIN, run_id)
+    chain = [conf["primary"], conf["secondary"], conf["manager"]]
+    dialled = [c["to"] for c in emulator.calls() if c["to"] in chain]
+    waited = [deferred(api, run_id, t) for t in ("wait_primary", "wait_secondary")]
+    ok = (
+        dialled == chain
+        and all(waited)
+        and tis["wait_primary"][0] == tis["wait_secondary"][0] == "failed"
+        and tis["call_manager"][0] == "success"
+    )
+    return ok, (
+        f"run {state}, dialled primary, secondary, manager {[dialled.count(n) for n in chain]} time(s), "
+        f"both waits timed out in the triggerer: {all(waited)}, tasks {_states(tis)}"
+    )
+
+
+def check_retry(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, str]) -> tuple[bool, str]:
+    state = api.run_state(RETRY, run_id)
+    task_state, tries = api.task_states(RETRY, run_id)["call"]
+    history = api.call("GET", api.run_path(RETRY, run_id) + "/taskInstances/call/tries")["task_instances"]
+    first = [t["state"] for t in history if t["try_number"] == 1]
+    calls = [c for c in emulator.calls() if c["to"] == conf["to"]]
+    xcom = api.xcom(RETRY, run_id, "call")
+    kept = "already placed on an earlier try" in api.log(RETRY, run_id, "call", 2)
+    ok = (
+        state.startswith("success")
+        and tries == 2
+        and first not in ([], ["success"])
+        and len(calls) == 1
+        and xcom == calls[0]["participantId"]
+        and kept
+    )
+    return ok, (
+        f"run {state}, try 1 {first[0] if first else '?'}, try {tries} {task_state}; emulator placed {len(calls)} "
+        f"call(s); try 2 returned {xcom!r}"
+        + (f" = the call's participant {calls[0]['participantId']!r}" if calls else "")
+    )
+
+
+def check_notifier(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, str]) -> tuple[bool, str]:
+    state = api.run_state(NOTIFIER, run_id)
+    wait_for("the failure callback's call", lambda: [c for c in emulator.calls() if c["to"] == conf["on_call"]], 30)
+    time.sleep(3)  # a second call would come right after the first
+    calls = [c for c in emulator.calls() if c["to"] == conf["on_call"]]
+    name = f"{NOTIFIER} failed: load"
+    ok = state.startswith("failed") and len(calls) == 1 and calls[0]["displayName"] == name
+    return ok, f"run {state}, the failure callback placed {len(calls)} call(s)" + (
+        f" named {calls[0]['displayName']!r}" if calls else ""
+    )
+
+
+def check_no_secrets(root: Path, needles: dict[str, str]) -> tuple[bool, str]:
+    """Search every file under ``root`` (AIRFLOW_HOME, logs, DB files) for each secret and token."""
+    found: list[str] = []
+    files = size = 0
+    encoded = {name: value.encode() for name, value in needles.items()}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        data = path.read_bytes()
+        files += 1
+        size += len(data)
+        found += [f"{name} in {path.relative_to(root)}" for name, value in encoded.items() if value in data]
+    tokens = sum(name.startswith("token") for name in needles)
+    ok = not found and tokens > 0
+    detail = f"searched {files} files ({size / 1e6:.1f} MB) for {len(needles) - tokens} secrets and {tokens} tokens"
+    return ok, detail + (f"; found {found[:5]}" if found else "") + ("" if tokens else "; the emulator saw no token")
+
+
+def check_connection_form(
+    api_url: str, password: str, root: Path, procs: Processes, env: dict[str, str]
+) -> tuple[bool, str]:
+    """Admin -> Connections -> Add -> VideoSDK in headless Chromium; screenshot to docs/."""
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        return False, "chromium or chromedriver is missing: run e2e/setup.sh"
+    port = free_port()
+    procs.start("chromedriver", [chromedriver, f"--port={port}"], env)
+    driver_url = f"http://127.0.0.1:{port}"
+    wait_for("chromedriver", lambda: requests.get(driver_url + "/status", timeout=2).ok, 30, 0.2)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=root, prefix='chromium-')}"]:
+        options.add_argument(flag)
+    driver = webdriver.Remote(command_executor=driver_url, options=options)
+    try:
+        wait = WebDriverWait(driver, 30)
+
+        def click(xpath: str, within: Any = None) -> None:
+            wait.until(lambda d: (within or d).find_element(By.XPATH, xpath).is_displayed())
+            (within or driver).find_element(By.XPATH, xpath).click()
+
+        driver.get(api_url + "/")
+        wait.until(ec.visibility_of_element_located((By.NAME, "username"))).send_keys("admin")
+        driver.find_element(By.NAME, "password").send_keys(password)
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        click("//button[normalize-space(.)='Admin']")
+        click("//*[self::a or @role='menuitem'][normalize-space(.)='Connections']")
+        click("//button[normalize-space(.)='Add Connection']")
+        dialog = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "[role=dialog]")))
+        dialog.find_element(By.CSS_SELECTOR, "input[role=combobox]").send_keys("VideoSDK")
+        click("//*[@role='option'][normalize-space(.)='VideoSDK']")
+
+        def labels() -> set[str]:
+            return {el.text.strip() for el in dialog.find_elements(By.TAG_NAME, "label") if el.text.strip()}
+
+        wait.until(lambda _: "API key" in labels())
+        standard = labels()
+        click(".//button[normalize-space(.)='Extra Fields']", dialog)
+        wanted = set(expected_conn_fields().values())
+        with contextlib.suppress(Exception):
+            wait.until(lambda _: wanted <= labels())
+        extra = labels()
+        click(".//button[normalize-space(.)='Standard Fields']", dialog)
+        wait.until(lambda _: "API key" in labels())
+        dialog.find_element(By.NAME, "connection_id").send_keys("videosdk_default")
+        shot = root / "connection-form.png"
+        driver.save_screenshot(str(shot))
+    finally:
+        driver.quit()
+        procs.stop("chromedriver")
+    problems = []
+    if missing := {"API key", "API secret", "API base URL"} - standard:
+        problems.append(f"labels missing: {sorted(missing)}")
+    if missing := wanted - extra:
+        problems.append(f"extra fields missing: {sorted(missing)}")
+    if shown := {"Port", "Schema", "Login", "Password", "Host"} & (standard | extra):
+        problems.append(f"shown but should not be: {sorted(shown)}")
+    if not problems:
+        shutil.copyfile(shot, SCREENSHOT)
+    return not problems, "; ".join(problems) or (
+        f"labels API key, API secret, API base URL and {len(wanted)} extra fields shown, port and schema not; "
+        f"screenshot {SCREENSHOT.relative_to(REPO)}"
+    )
+
+
+def _states(tis: dict[str, tuple[str | None, int]]) -> str:
+    return ", ".join(f"{task} {state}" for task, (state, _) in tis.items())
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> None:
+    home = root / "airflow"
+    (home / "dags").mkdir(parents=True)
+    for path in DAG_FILES:
+        shutil.copy(path, home / "dags" / path.name)
+    key = "e2e-api-key"
+    secret, wrong, wrong_probe = (os.urandom(24).hex() for _ in range(3))
+    emulator_port, api_port = free_port(), free_port()
+    emulator_url, api_url = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{api_port}"
+    module = "airflow_provider_videosdk.testing.emulator"
+    argv = [sys.executable, "-m", module, "--port", str(emulator_port), "--api-key", key, "--api-secret", secret]
+    procs.start("emulator", argv, dict(os.environ))
+    emulator = EmulatorClient(emulator_url)
+    sql_conn = start_postgres(root, procs) if db == "postgres" else None
+    env = airflow_env(home, api_url, sql_conn)
+    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+    if migrate.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed: {migrate.stdout[-2000:]}{migrate.stderr[-2000:]}")
+    print(f"metadata DB migrated after {time.monotonic() - t0:.1f}s", flush=True)
+    procs.start("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(api_port), "-w", "1"], env)
+    for name in AIRFLOW_PROCESSES[1:]:
+        procs.start(name, [AIRFLOW, name], env)
+    wait_for("the emulator", lambda: emulator.calls() == [], 30, 0.2)
+    wait_for("a healthy api-server, scheduler, dag-processor and triggerer", lambda: all_healthy(api_url), 120)
+    api = Api(api_url, login(api_url, home))
+    print(f"deployment up after {time.monotonic() - t0:.1f}s ({db}, Airflow files in {home})", flush=True)
+    for conn_id, password in (("videosdk_default", secret), ("videosdk_wrong_secret", wrong)):
+        body = {"connection_id": conn_id, "conn_type": "videosdk", "login": key, "password": password}
+        api.call("POST", "/api/v2/connections", {**body, "host": emulator_url})
+
+    browser: dict[str, tuple[bool, str]] = {}
+
+    def browse() -> None:
+        try:
+            browser["result"] = check_connection_form(api_url, admin_password(home), root, procs, env)
+        except Exception as exc:
+            browser["result"] = (False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+
+    browser_thread = threading.Thread(target=browse, daemon=True)
+    browser_thread.start()
+
+    report.run("1 provider and connection type registered", lambda: check_registration(api))
+
+    dag_ids = (TEMPLATED, RETRY, CHAIN, NOTIFIER)
+    for dag_id in dag_ids:
+        wait_for(f"DAG {dag_id} to be parsed", functools.partial(api.call, "GET", f"/api/v2/dags/{dag_id}"), 90)
+        api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    confs: dict[str, dict[str, Any]] = {
+        "templated": {"to": "+14155550401", "meeting_id": "e2e-templated"},
+        "answered": {"primary": "+14155550411", "secondary": "+14155550412", "manager": "+14155550413"},
+        "unanswered": {
+            "primary": "+14155550421",
+            "secondary": "+14155550422",
+            "manager": "+14155550423",
+            "answer_timeout": 8,
+        },
+        "retry": {"to": "+14155550431", "meeting_id": "e2e-retry"},
+        "notifier": {"on_call": "+14155550441"},
+    }
+    # Late enough that the sensor's first poke (before it defers) cannot see it, even on a busy machine.
+    emulator.set_answer(confs["answered"]["primary"], ANSWER_AFTER)
+    dags = {"templated": TEMPLATED, "answered": CHAIN, "unanswered": CHAIN, "retry": RETRY, "notifier": NOTIFIER}
+    runs: dict[str, str] = {}
+    for name, dag_id in dags.items():
+        trigger: dict[str, Any] = {"logical_date": None, "conf": confs[name]}
+        runs[name] = api.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", trigger)["dag_run_id"]
+    print(f"triggered {len(runs)} DAG runs after {time.monotonic() - t0:.1f}s", flush=True)
+
+    report.run(
+        "2 connection test (REST and CLI)",
+        lambda: check_connection_test(api, env, emulator_url, key, secret, wrong_probe, [secret, wrong_probe, wrong]),
+    )
+
+    def finished() -> bool:
+        states = [api.call("GET", api.run_path(dags[n], r))["state"] for n, r in runs.items()]
+        return all(s in ("success", "failed") for s in states)
+
+    with contextlib.suppress(TimeoutError):
+        wait_for("the DAG runs", finished, RUN_TIMEOUT, 1.0)
+    print(f"DAG runs done after {time.monotonic() - t0:.1f}s", flush=True)
+    checks = (
+        ("3 templated call, participant ID in XCom", check_templated, "templated"),
+        ("4a escalation (deferrable): primary answers, only the primary dialled", check_chain_answered, "answered"),
+        ("4b escalation (deferrable): nobody answers, each dialled once", check_chain_unanswered, "unanswered"),
+        ("5 exactly once across a scheduler retry", check_retry, "retry"),
+        ("6 failure notifier places exactly one call", check_notifier, "notifier"),
+    )
+    for title, check, name in checks:
+        report.run(title, functools.partial(check, api, emulator, runs[name], confs[name]))
+
+    browser_thread.join(timeout=120)
+    report.record("8 connection form in headless Chromium", *browser.get("result", (False, "did not finish")))
+
+    tokens = emulator.tokens()
+    procs.stop()  # everything, so that every log and DB file is complete
+    needles = {"API secret": secret, "wrong secret": wrong, "probe secret": wrong_probe}
+    needles.update({f"token {i + 1}": token for i, token in enumerate(tokens)})
+    report.run("7 no secret or token in any file of the deployment", lambda: check_no_secrets(root, needles))
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main() -> int:
+    t0 = time.monotonic()
+    db = os.environ.get("E2E_DB", "sqlite")
+    if db not in ("sqlite", "postgres"):
+        print(f"E2E_DB must be sqlite or postgres, got {db!r}")
+        return 2
+    root = Path(tempfile.mkdtemp(prefix="videosdk-e2e-"))
+    (root / "process-logs").mkdir()
+    procs, report = Processes(root / "process-logs"), Report()
+    # Ctrl-C, a closed terminal or a kill: stop what was started (also when started with SIGINT ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+    try:
+        run(root, db, procs, report, t0)
+    except KeyboardInterrupt:
+        report.record("run", False, "interrupted")
+    except Exception as exc:
+        report.record("deployment", False, f"{type(exc).__name__}: {exc}")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        procs.stop()
+    passed = len(report.results) - report.failed
+    print(f"e2e: {passed} passed, {report.failed} failed")
+    print(f"wall time {time.monotonic() - t0:.1f}s (metadata DB: {db})")
+    if report.failed:
+        print(f"the deployment's files (Airflow home, process logs) are kept in {root}")
+        return 1
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
