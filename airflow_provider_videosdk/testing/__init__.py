@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EmulatorClient", "Fault", "VideoSDKEmulator"]
+__all__ = ["EmulatorClient", "Fault", "RefusingProxy", "VideoSDKEmulator", "closed_port"]
 
 
 def __getattr__(name: str) -> Any:
