@@ -8,17 +8,13 @@ loaded, and which watched modules the baseline had already loaded or the import 
 
 import sys
 import time
+from importlib.metadata import version
 
 targets, watched = sys.argv[1].split(","), sys.argv[2].split(",")
+# Airflow 3 DAG files start with the Task SDK; Airflow 2 has none: its DAG files start with the DAG class.
+baseline = "import airflow.sdk" if int(version("apache-airflow").split(".")[0]) >= 3 else "from airflow import DAG"
 start = time.perf_counter()
-try:
-    import airflow.sdk  # noqa: F401
-
-    baseline = "import airflow.sdk"
-except ImportError:  # Airflow 2 has no Task SDK: its DAG files start with the DAG class
-    from airflow import DAG  # noqa: F401
-
-    baseline = "from airflow import DAG"
+exec(baseline)
 baseline_s = time.perf_counter() - start
 before = set(sys.modules)
 start = time.perf_counter()

@@ -14,11 +14,15 @@ and timeouts come from params, e.g.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, Param
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.models.param import Param
 
@@ -61,20 +65,34 @@ def escalation_chain(dag_id: str, *, deferrable: bool) -> DAG:
             "answer_timeout": "{{ params.answer_timeout }}",
             "poke_interval": POKE_INTERVAL,
             "deferrable": deferrable,
+            # A sensor can fail for reasons other than "not answered" (Airflow losing a resumed
+            # sensor's result, an API outage): one retry looks again, within the same deadline.
+            "retries": 1,
+            "retry_delay": timedelta(seconds=POKE_INTERVAL),
         }
 
         call_primary = SipOutboundCallOperator(task_id="call_primary", to="{{ params.primary }}", **call)
         wait_primary = SipCallAnsweredSensor(task_id="wait_primary", participant_id=call_primary.output, **wait)
 
         # Runs only when the primary did not answer (or could not be phoned); skipped otherwise.
+        # Right before dialling it checks again: if the primary did answer (a sensor that failed for
+        # another reason), it is skipped instead of phoning the secondary.
         call_secondary = SipOutboundCallOperator(
-            task_id="call_secondary", to="{{ params.secondary }}", trigger_rule="one_failed", **call
+            task_id="call_secondary",
+            to="{{ params.secondary }}",
+            trigger_rule="one_failed",
+            skip_if_answered=[call_primary.output],
+            **call,
         )
         wait_secondary = SipCallAnsweredSensor(task_id="wait_secondary", participant_id=call_secondary.output, **wait)
 
         # The end of the line: nobody is left to escalate to, so no wait after this call.
         call_manager = SipOutboundCallOperator(
-            task_id="call_manager", to="{{ params.manager }}", trigger_rule="one_failed", **call
+            task_id="call_manager",
+            to="{{ params.manager }}",
+            trigger_rule="one_failed",
+            skip_if_answered=[call_primary.output, call_secondary.output],
+            **call,
         )
 
         wait_primary >> call_secondary

@@ -17,9 +17,11 @@ from typing import Any
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_2_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, Param, task
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.decorators import task
     from airflow.models.param import Param
@@ -33,9 +35,12 @@ CALL = {
 }
 
 dag_kwargs: dict[str, Any] = {}
-try:  # Airflow 3.1+: deadline alerts, whose async callbacks run in the triggerer
+# Airflow 3.1+: deadline alerts, whose async callbacks run in the triggerer.
+if AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-
+elif AIRFLOW_V_3_1_PLUS:
+    from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
+if AIRFLOW_V_3_1_PLUS:
     dag_kwargs["deadline"] = DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(minutes=30),
@@ -50,8 +55,6 @@ try:  # Airflow 3.1+: deadline alerts, whose async callbacks run in the triggere
             },
         ),
     )
-except ImportError:
-    pass
 
 with DAG(
     "example_videosdk_failure_notifier",

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import AIRFLOW_3, REPO
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+from tests.helpers import REPO
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,6 +54,7 @@ def assert_chain_in_one_room(emulator: VideoSDKEmulator, dag_id: str) -> None:
 # -- the escalation chain example -------------------------------------------------------------
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("dag_id", [CHAIN, CHAIN_DEFERRABLE])
 def test_chain_phones_only_the_primary_when_the_primary_answers(
     videosdk_emulator: VideoSDKEmulator, run_dag, examples: Path, dag_id: str
@@ -79,6 +81,7 @@ def test_chain_phones_only_the_primary_when_the_primary_answers(
     assert videosdk_emulator.api_secret not in result.output
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("dag_id", [CHAIN, CHAIN_DEFERRABLE])
 def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(
     videosdk_emulator: VideoSDKEmulator, run_dag, examples: Path, dag_id: str
@@ -172,7 +175,7 @@ NOTIFIER_KWARGS = {
 }
 
 
-@pytest.mark.skipif(not AIRFLOW_3, reason="async notifiers (deadline alerts) are Airflow 3 only")
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="async notifiers (deadline alerts) are Airflow 3 only")
 def test_deadline_alert_path_places_the_call_from_the_triggerer_without_blocking_it(
     videosdk_emulator: VideoSDKEmulator,
 ) -> None:
@@ -213,7 +216,7 @@ def test_deadline_alert_path_places_the_call_from_the_triggerer_without_blocking
     assert ticks >= 10
 
 
-@pytest.mark.skipif(not AIRFLOW_3, reason="async notifiers (deadline alerts) are Airflow 3 only")
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="async notifiers (deadline alerts) are Airflow 3 only")
 def test_async_notifier_checks_input_before_sending(videosdk_emulator: VideoSDKEmulator) -> None:
     from airflow_provider_videosdk.exceptions import VideoSDKInputError
     from airflow_provider_videosdk.notifications.sip import SipCallNotifier
@@ -258,3 +261,53 @@ def test_toolkit_rooms_are_idempotent_and_the_sensor_times_out_skips_and_checks_
     assert "bad-input-room" not in sessions_rooms(videosdk_emulator)
     # The sensors only read: the two calls are the two call tasks'.
     assert len(videosdk_emulator.requests_to("/v2/sip/outbound-call")) == 2
+
+
+def test_a_failed_sensor_does_not_phone_the_next_person_when_the_callee_answered(
+    videosdk_emulator: VideoSDKEmulator, run_dag
+) -> None:
+    videosdk_emulator.set_answer("+14155550130", 0)
+
+    result = run_dag("videosdk_skip_if_answered")
+
+    assert [c["to"] for c in videosdk_emulator.calls] == ["+14155550130"], result.output[-3000:]
+    assert result.state("wait_primary") == "failed"
+    assert result.state("call_secondary") == "skipped"
+    pid = videosdk_emulator.calls[0]["participantId"]
+    assert f"Participant {pid} already answered: it joined meeting incident-skip" in result.output
+    assert "not phoning +1415****131" in result.output
+
+
+def test_a_failed_sensor_still_escalates_when_the_callee_did_not_answer(
+    videosdk_emulator: VideoSDKEmulator, run_dag
+) -> None:
+    result = run_dag("videosdk_skip_if_answered")  # nobody answers
+
+    assert [c["to"] for c in videosdk_emulator.calls] == ["+14155550130", "+14155550131"], result.output[-3000:]
+    assert result.state("call_secondary") == "success"
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["poke", "deferrable"])
+def test_last_weeks_answer_in_a_reused_meeting_is_not_todays(
+    videosdk_emulator: VideoSDKEmulator, run_dag, deferrable: bool
+) -> None:
+    videosdk_emulator.add_session("incident-room", [("oncall-primary", time.time() - 7 * 86400)])
+
+    result = run_dag(f"videosdk_reused_meeting{'_deferrable' if deferrable else ''}")
+
+    assert [c["participantId"] for c in videosdk_emulator.calls] == ["oncall-primary"], result.output[-3000:]
+    assert result.state("wait") == "failed"
+    assert "Participant oncall-primary has not joined meeting incident-room yet" in result.output
+    # Poke mode times out through Airflow's own sensor timeout; deferrable mode through the trigger's event.
+    assert ("Sensor has timed out" in result.output) or (
+        "did not join meeting incident-room within 3s" in result.output
+    )
+
+
+def test_todays_answer_in_a_reused_meeting_counts(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
+    videosdk_emulator.add_session("incident-room", [("oncall-primary", time.time() - 7 * 86400)])
+    videosdk_emulator.set_answer("+14155550131", 0.5)
+
+    result = run_dag("videosdk_reused_meeting")
+
+    assert result.state("wait") == "success", result.output[-3000:]

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import AIRFLOW_HOME
+from tests.helpers import airflow_home
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
 
-pytestmark = pytest.mark.dags
+pytestmark = [pytest.mark.dags, pytest.mark.matrix]
 WRONG_SECRET = "wrong-secret-for-the-leak-test-0123456789"
 
 
@@ -43,7 +43,7 @@ def test_no_secret_or_token_in_output_logs_xcom_or_rendered_fields(
     assert len(tokens) >= 2  # one minted with the right secret, one with the wrong one
 
     secrets = {videosdk_emulator.api_secret, WRONG_SECRET, *tokens}
-    log_files = [p for p in (AIRFLOW_HOME / "logs").rglob("*") if p.is_file()]
+    log_files = [p for p in (airflow_home() / "logs").rglob("*") if p.is_file()]
     places = {
         "CLI output (success)": ok.output,
         "CLI output (failures)": failed.output,

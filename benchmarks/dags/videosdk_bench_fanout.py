@@ -6,9 +6,11 @@ import os
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
 
 from airflow_provider_videosdk.operators.sip import SipOutboundCallOperator

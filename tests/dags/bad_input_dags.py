@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.decorators import task
 
@@ -28,6 +30,10 @@ BAD_INPUTS = {
     "to_sip_empty_host": {"to": "sip:+442071838750@"},
     "to_sip_no_user": {"to": "sip:@sip.example.com"},
     "to_tel_scheme": {"to": "tel:+442071838750"},
+    "to_sip_uri_header": {"to": "sip:+442071838750@sip.example.com?X-Header=1"},
+    "to_sip_second_uri": {"to": "sip:a@b.example.com>,<sip:c@d.example.com"},
+    "meeting_id_none_string": {"meeting_id": "None"},
+    "trunk_id_renders_empty": {"trunk_id": "{{ '' }}"},
     "from_not_e164": {"from_number": "555-0100"},
     "display_name_lf": {"display_name": "On-call\nEvil"},
     "display_name_too_long": {"display_name": "x" * 129},

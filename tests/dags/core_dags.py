@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.decorators import task
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.decorators import task
 
@@ -118,3 +120,42 @@ with DAG(
     fail_second()
     succeed()
     fail_with_bad_notifier()
+
+
+class LostResultSensor(SipCallAnsweredSensor):
+    """A sensor that fails for a reason other than "not answered" (a lost result, an API outage)."""
+
+    def execute(self, context: Any) -> Any:
+        raise RuntimeError("the sensor's result was lost")
+
+
+# The primary answers at once, but its sensor fails anyway: the secondary must not be phoned.
+with DAG("videosdk_skip_if_answered", schedule=None, start_date=START):
+    call = {"display_name": "Incident", "meeting_id": "incident-skip", "trunk_id": "trunk_demo"}
+    primary = SipOutboundCallOperator(task_id="call_primary", to=ANSWERS, **call)
+    wait = LostResultSensor(task_id="wait_primary", meeting_id="incident-skip", participant_id=primary.output)
+    secondary = SipOutboundCallOperator(
+        task_id="call_secondary", to=SILENT, trigger_rule="one_failed", skip_if_answered=[primary.output], **call
+    )
+    wait >> secondary
+
+
+# A reused meeting and a reused custom participant_id: last week's session must not count as an answer.
+for _deferrable in (False, True):
+    with DAG(f"videosdk_reused_meeting{'_deferrable' if _deferrable else ''}", schedule=None, start_date=START):
+        reused = SipOutboundCallOperator(
+            task_id="call",
+            to=SILENT,
+            display_name="Incident",
+            meeting_id="incident-room",
+            trunk_id="trunk_demo",
+            participant_id="oncall-primary",
+        )
+        SipCallAnsweredSensor(
+            task_id="wait",
+            meeting_id="incident-room",
+            participant_id=reused.output,
+            timeout=3,
+            poke_interval=1,
+            deferrable=_deferrable,
+        )

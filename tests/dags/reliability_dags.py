@@ -7,9 +7,11 @@ from typing import Any
 
 import pendulum
 
-try:
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+
+if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2
+else:
     from airflow import DAG
     from airflow.decorators import task
 
@@ -37,17 +39,49 @@ for dag_id, redial in (("videosdk_retry_after_call", False), ("videosdk_retry_re
         )
 
 
+# A plain call that Airflow may retry: a fault that may have placed the call must not be retried.
+with DAG("videosdk_call_with_retries", schedule=None, start_date=START):
+    SipOutboundCallOperator(task_id="call", retries=1, retry_delay=timedelta(seconds=0), **CALL)
+
+# Airflow's task timeout fires while VideoSDK is still answering (the test delays the answer).
+with DAG("videosdk_timeout_mid_call", schedule=None, start_date=START):
+    SipOutboundCallOperator(
+        task_id="call", retries=1, retry_delay=timedelta(seconds=0), execution_timeout=timedelta(seconds=3), **CALL
+    )
+
+
+class _StoreThatCannotWrite:
+    """The task state store with a backend that fails every write (reads still work)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._store.get(key, default)
+
+    def set(self, key: str, value: Any, **kwargs: Any) -> None:
+        raise OSError("state store backend unavailable")
+
+
+class CallWithBrokenStore(SipOutboundCallOperator):
+    """A call whose task state store cannot write: the intent cannot be recorded."""
+
+    def execute(self, context: Any) -> str:
+        context["task_state_store"] = _StoreThatCannotWrite(context["task_state_store"])
+        return super().execute(context)
+
+
+with DAG("videosdk_store_write_fails", schedule=None, start_date=START):
+    CallWithBrokenStore(task_id="call", retries=1, retry_delay=timedelta(seconds=0), **CALL)
+
+
 with DAG("videosdk_leak_success", schedule=None, start_date=START):
     call = SipOutboundCallOperator(task_id="call", **CALL)
 
     @task
     def log_token() -> None:
-        try:
-            from airflow.sdk._shared.secrets_masker import redact
-        except ImportError:  # Airflow 2
-            from airflow.utils.log.secrets_masker import redact
-
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+        from airflow_provider_videosdk.version_compat import redact
 
         hook = VideoSDKHook()
         # What a worker's log pipeline would write for a careless log line: both values redacted.

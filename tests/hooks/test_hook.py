@@ -13,7 +13,8 @@ import pytest
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.validation import mask_phone
-from tests.conftest import AIRFLOW_3, AIRFLOW_BIN
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
+from tests.helpers import AIRFLOW_BIN
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
@@ -27,10 +28,8 @@ def set_conn(monkeypatch: pytest.MonkeyPatch, **conn: Any) -> VideoSDKHook:
 
 
 def redact(value: str) -> Any:
-    try:
-        from airflow.sdk._shared.secrets_masker import redact as _redact
-    except ImportError:  # Airflow 2
-        from airflow.utils.log.secrets_masker import redact as _redact
+    from airflow_provider_videosdk.version_compat import redact as _redact
+
     return _redact(value)
 
 
@@ -194,6 +193,7 @@ def test_phone_numbers_are_masked_in_logs_unless_asked(monkeypatch: pytest.Monke
     assert hook.phone_for_log("+14155550100") == "+14155550100"
 
 
+@pytest.mark.matrix
 def test_provider_and_connection_type_are_registered() -> None:
     listing = subprocess.run([AIRFLOW_BIN, "providers", "list"], capture_output=True, text=True, timeout=300)
     assert "airflow-provider-videosdk" in listing.stdout, listing.stdout + listing.stderr
@@ -210,4 +210,4 @@ def test_provider_and_connection_type_are_registered() -> None:
     assert {"port", "schema"} <= set(behaviour["hidden_fields"])
     widgets = manager.connection_form_widgets
     assert "extra__videosdk__token" in widgets
-    assert widgets["extra__videosdk__token"].is_sensitive or not AIRFLOW_3
+    assert widgets["extra__videosdk__token"].is_sensitive or not AIRFLOW_V_3_0_PLUS

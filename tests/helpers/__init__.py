@@ -1,0 +1,56 @@
+"""Helpers shared by the test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_videosdk.testing import VideoSDKEmulator
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_DAGS = REPO / "tests" / "dags"
+AIRFLOW_BIN = str(Path(sys.executable).with_name("airflow"))
+CALL = {"to": "+14155550140", "display_name": "On-call", "meeting_id": "war-room", "trunk_id": "trunk_demo"}
+
+
+def airflow_home() -> Path:
+    """The isolated AIRFLOW_HOME the test session runs in (set by conftest before Airflow is imported)."""
+    return Path(os.environ["AIRFLOW_HOME"])
+
+
+@dataclass
+class DagRun:
+    """The outcome of one ``airflow dags test`` run: exit code, output, and the states in the metadata DB."""
+
+    returncode: int
+    output: str
+    db: Path
+    dag_id: str
+
+    def states(self) -> dict[tuple[str, int], tuple[str | None, int]]:
+        """(task_id, map_index) -> (state, try_number) of this DAG's latest run."""
+        with sqlite3.connect(self.db) as con:
+            run_id = con.execute(
+                "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (self.dag_id,)
+            ).fetchone()[0]
+            rows = con.execute(
+                "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?",
+                (self.dag_id, run_id),
+            ).fetchall()
+        return {(task_id, map_index): (state, tries) for task_id, map_index, state, tries in rows}
+
+    def state(self, task_id: str, map_index: int = -1) -> str | None:
+        """The state of one task instance of this run."""
+        return self.states()[(task_id, map_index)][0]
+
+
+def assert_no_secret(text: str, emulator: VideoSDKEmulator) -> None:
+    """Neither the API secret nor any token the emulator saw appears in ``text``."""
+    assert emulator.api_secret not in text
+    for token in emulator.tokens:
+        assert token not in text
