@@ -54,7 +54,7 @@ def videosdk_hook(n: int) -> None:
     """One hook, as one task placing ``n`` calls would use it."""
     hook = VideoSDKHook()
     for _ in range(n):
-        hook.outbound_call(TO, **CALL)
+        hook.outbound_call(to=TO, **CALL)
     hook.close()
 
 

@@ -165,6 +165,9 @@ def test_one_notifier_shared_by_many_tasks_renders_each_tasks_own_call(
     assert "to must be an E.164 number such as +14155550100" in result.output
     assert result.state("succeed") == "success"
     assert result.state("fail_with_bad_notifier") == "failed"
+    # A field that rendered empty is refused on every version, never sent as raw template text.
+    assert not any("{{" in c["meetingId"] for c in videosdk_emulator.calls)
+    assert re.search(r"meeting_id (still holds template text|must be a non-empty string, got an empty)", result.output)
 
 
 NOTIFIER_KWARGS = {

@@ -91,6 +91,12 @@ class SipOutboundCallOperator(BaseOperator):
         try:
             self._skip_if_answered(hook, call, earlier, context)
             store: Any = None if self.redial_on_retry else context.get("task_state_store")
+            if store is None and not self.redial_on_retry and context["ti"].try_number > 1:
+                self.log.warning(
+                    "Try %d: this Airflow has no task state store, so whether an earlier try placed the call "
+                    "cannot be known; dialling (every failure that may have placed it fails without retries).",
+                    context["ti"].try_number,
+                )
             participant_id = self._dial(hook, call) if store is None else self._dial_once(hook, call, store, context)
         finally:
             hook.close()

@@ -116,10 +116,20 @@ with DAG(
     def fail_with_bad_notifier() -> None:
         raise RuntimeError("third failure")
 
+    # A meeting template that renders to "": before 3.3 Airflow then keeps the raw template text.
+    @task(
+        on_failure_callback=SipCallNotifier(
+            to="+14155550141", display_name="empty meeting", meeting_id="{{ '' }}", trunk_id="trunk_demo"
+        )
+    )
+    def fail_with_empty_meeting() -> None:
+        raise RuntimeError("fourth failure")
+
     fail_first()
     fail_second()
     succeed()
     fail_with_bad_notifier()
+    fail_with_empty_meeting()
 
 
 class LostResultSensor(SipCallAnsweredSensor):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_3_PLUS, HAS_TASK_STATE_STORE
+from airflow_provider_videosdk.version_compat import HAS_TASK_STATE_STORE
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
@@ -81,12 +81,8 @@ EXPECTED_ERRORS = {
     "to_sip_uri_header": "holds a character SIP does not allow there (spaces, '?', '<', '>', ','",
     "to_sip_second_uri": "holds a character SIP does not allow there",
     "meeting_id_none_string": "meeting_id must be an ID, got the string 'None': a template or XCom probably rendered",
-    # A template that renders to "": Airflow 3.3 keeps the "", older versions keep the raw template text.
-    "trunk_id_renders_empty": (
-        "trunk_id must be a non-empty string, got an empty or blank one"
-        if AIRFLOW_V_3_3_PLUS
-        else "trunk_id still holds template text"
-    ),
+    # A template that renders to "": refused after rendering, before anything is sent.
+    "trunk_id_renders_empty": "trunk_id must be a non-empty string, got an empty or blank one",
     "to_tel_scheme": "the tel: scheme is not supported",
     "from_not_e164": "from_number must be an E.164 number",
     "display_name_lf": "display_name must not contain control characters",
