@@ -1,9 +1,9 @@
 """
 Everything that differs between the Airflow versions this provider supports, in one place.
 
-The flags are computed once from the installed Airflow; every other module (and the tests,
-examples and benchmarks) imports Airflow's base classes and exceptions from here. Dropping an
-Airflow version is a grep for its flag.
+Checked against the installed Airflow 2.11.2, 3.0.6, 3.1.8, 3.2.2 and 3.3.2. The rest of the package (and the
+tests, examples and benchmarks) imports Airflow's base classes, exceptions and secret masking from here;
+dropping an Airflow version is a grep for its flag.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as _airflow_version
+from airflow.triggers.base import BaseTrigger, TriggerEvent  # the same module on every supported version
 from packaging.version import Version
 
 _AIRFLOW = Version(Version(_airflow_version).base_version)
@@ -20,12 +21,15 @@ AIRFLOW_V_3_1_PLUS = _AIRFLOW >= Version("3.1.0")
 AIRFLOW_V_3_2_PLUS = _AIRFLOW >= Version("3.2.0")
 AIRFLOW_V_3_3_PLUS = _AIRFLOW >= Version("3.3.0")
 
-#: The task state store (``context["task_state_store"]``) arrived in Airflow 3.3.
+#: ``context["task_state_store"]`` (get/set/delete/clear of JSON values, per task instance) arrived in 3.3.
 HAS_TASK_STATE_STORE = AIRFLOW_V_3_3_PLUS
-#: The UI reads a provider's ``conn-fields`` from 3.2; before that, the hook's form widgets.
+#: The UI reads ``conn-fields`` and ``ui-field-behaviour`` from provider info from 3.2 on; before, it calls the
+#: hook's ``get_connection_form_widgets``/``get_ui_field_behaviour`` (on 3.0 only if wtforms and FAB import).
 READS_CONN_FIELDS = AIRFLOW_V_3_2_PLUS
+#: Before 3.3 a notifier's template field that renders to "" keeps its raw template text (operators are unaffected).
+NOTIFIER_KEEPS_EMPTY_RENDER = not AIRFLOW_V_3_3_PLUS
 
-if AIRFLOW_V_3_1_PLUS:
+if AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
     from airflow.sdk.exceptions import (
         AirflowException,
@@ -36,8 +40,20 @@ if AIRFLOW_V_3_1_PLUS:
         TaskDeferred,
     )
     from airflow.sdk.log import mask_secret, redact
+elif AIRFLOW_V_3_1_PLUS:
+    # 3.1's airflow.sdk.exceptions has AirflowException but not the others: the Task SDK uses airflow.exceptions.
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
+        AirflowException,
+        AirflowFailException,
+        AirflowSensorTimeout,
+        AirflowSkipException,
+        AirflowTaskTimeout,
+        TaskDeferred,
+    )
+    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk.log import mask_secret, redact
 elif AIRFLOW_V_3_0_PLUS:
-    from airflow.exceptions import (  # type: ignore[no-redef]
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
         AirflowException,
         AirflowFailException,
         AirflowSensorTimeout,
@@ -46,10 +62,11 @@ elif AIRFLOW_V_3_0_PLUS:
         TaskDeferred,
     )
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
-    from airflow.sdk.execution_time.secrets_masker import mask_secret, redact  # type: ignore[no-redef]
+    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef,attr-defined]
+    from airflow.sdk.log import mask_secret  # type: ignore[no-redef,attr-defined]
 else:
-    from airflow.exceptions import (  # type: ignore[no-redef]
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
         AirflowException,
         AirflowFailException,
         AirflowSensorTimeout,
@@ -58,10 +75,10 @@ else:
         TaskDeferred,
     )
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.models import BaseOperator  # type: ignore[no-redef]
-    from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef]
-    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef]
-    from airflow.utils.log.secrets_masker import mask_secret, redact  # type: ignore[no-redef]
+    from airflow.models import BaseOperator  # type: ignore[no-redef,attr-defined]
+    from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef,attr-defined]
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,attr-defined]
+    from airflow.utils.log.secrets_masker import mask_secret, redact  # type: ignore[no-redef,attr-defined]
 
 if TYPE_CHECKING:
     from airflow.sdk import Context as Context
@@ -72,6 +89,7 @@ __all__ = [
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "HAS_TASK_STATE_STORE",
+    "NOTIFIER_KEEPS_EMPTY_RENDER",
     "READS_CONN_FIELDS",
     "AirflowException",
     "AirflowFailException",
@@ -82,8 +100,10 @@ __all__ = [
     "BaseNotifier",
     "BaseOperator",
     "BaseSensorOperator",
+    "BaseTrigger",
     "PokeReturnValue",
     "TaskDeferred",
+    "TriggerEvent",
     "aget_connection",
     "mask_secret",
     "notifier_init_args",
@@ -95,15 +115,16 @@ def notifier_init_args(context: Any) -> tuple[Any, ...]:
     """
     Arguments for ``BaseNotifier.__init__``.
 
-    Airflow 3.1+ deadline alerts build the notifier with the callback's ``context``, then await it.
+    From 3.1 ``BaseNotifier.__init__`` takes an optional ``context`` (deadline alerts build the notifier with
+    the callback's context, then await it); before, it takes no argument.
     """
     return (context,) if context is not None and AIRFLOW_V_3_1_PLUS else ()
 
 
 async def aget_connection(conn_id: str) -> Any:
-    """Read a connection from the triggerer's event loop without blocking it."""
+    """Read a connection from an event loop (the triggerer's) without blocking it."""
     if AIRFLOW_V_3_1_PLUS:
         return await BaseHook.aget_connection(conn_id)
-    from asgiref.sync import sync_to_async
+    from asgiref.sync import sync_to_async  # a dependency of Airflow 2.11 and 3.x
 
     return await sync_to_async(BaseHook.get_connection)(conn_id)
