@@ -1,24 +1,18 @@
-# Two virtualenvs: the current Airflow 3 and Airflow 2.11. Both are built from PyPI on first use.
-PYTHON ?= python3
+# The newest Airflow 3 and Airflow 2.11 in their own virtualenvs, built by scripts/venv.sh on first use;
+# scripts/matrix.sh builds and tests the rest of the supported versions.
 AIRFLOW3 ?= 3.3.2
 AIRFLOW2 ?= 2.11.2
 VENV3 := .venv-af3
 VENV2 := .venv-af2
 TMP := .tmp
 
-.PHONY: demo test lint test-af3 test-af2 bench clean
+.PHONY: demo test test-fast lint matrix test-af3 test-af2 e2e bench bench-triggers dist check-wheel clean
 
 $(VENV3)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV3)
-	$(VENV3)/bin/pip install -q --upgrade pip
-	$(VENV3)/bin/pip install -q "apache-airflow==$(AIRFLOW3)" -e ".[test]"
-	touch $@
+	scripts/venv.sh $(AIRFLOW3) 3.11 $(VENV3)
 
 $(VENV2)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV2)
-	$(VENV2)/bin/pip install -q --upgrade pip
-	$(VENV2)/bin/pip install -q "apache-airflow==$(AIRFLOW2)" -e ".[test]"
-	touch $@
+	scripts/venv.sh $(AIRFLOW2) 3.11 $(VENV2)
 
 ## demo: run the example escalation DAG through Airflow against the local emulator
 demo: $(VENV3)/.installed
@@ -27,13 +21,21 @@ demo: $(VENV3)/.installed
 		$(VENV3)/bin/airflow db migrate > $(TMP)/demo-airflow/db-migrate.log 2>&1
 	AIRFLOW_HOME=$(CURDIR)/$(TMP)/demo-airflow $(VENV3)/bin/python scripts/demo.py
 
-## test: lint, type-check, and the whole suite on Airflow 3 and Airflow 2.11
-test: lint test-af3 test-af2
+## test: what CI runs: lint and types, the suite on every supported Airflow, the deployment test, the wheel
+test: lint matrix e2e check-wheel
+
+## test-fast: the pure unit tests (tests/unit), in seconds
+test-fast: $(VENV3)/.installed
+	$(VENV3)/bin/python -m pytest -q -p no:cacheprovider tests/unit
 
 lint: $(VENV3)/.installed
 	$(VENV3)/bin/ruff check .
 	$(VENV3)/bin/ruff format --check .
 	$(VENV3)/bin/mypy
+
+## matrix: the whole suite on Airflow 3.3 and 2.11, a subset on 3.0, 3.1, 3.2 and on Python 3.10 and 3.13
+matrix:
+	scripts/matrix.sh
 
 test-af3: $(VENV3)/.installed
 	$(VENV3)/bin/python -m pytest -q
@@ -46,5 +48,29 @@ bench: $(VENV3)/.installed
 	$(VENV3)/bin/pip install -q apache-airflow-providers-http "apache-airflow==$(AIRFLOW3)"
 	$(VENV3)/bin/python benchmarks/run.py
 
+## bench-triggers: N deferred sensors in one triggerer event loop, against baselines (a few minutes)
+bench-triggers: $(VENV3)/.installed
+	$(VENV3)/bin/pip install -q apache-airflow-providers-http "apache-airflow==$(AIRFLOW3)"
+	$(VENV3)/bin/python benchmarks/triggers.py --n 1 200 1000 --latency 0.3 --interval 2 --deadline 20 \
+		--contenders native to_thread http_sensor_trigger
+
+## dist: build the wheel and sdist into dist/ and check their metadata with twine
+dist: $(VENV3)/.installed
+	$(VENV3)/bin/pip install -q build twine
+	rm -rf dist
+	$(VENV3)/bin/python -m build
+	$(VENV3)/bin/twine check --strict dist/*
+
+## check-wheel: install the built wheel in a fresh venv and run the fast tests against it
+check-wheel:
+	AIRFLOW_VERSION=$(AIRFLOW3) scripts/check_wheel.sh
+
+## e2e: a real Airflow 3 deployment (api-server, scheduler, dag-processor, triggerer) against the emulator;
+## E2E_DB=postgres runs it on PostgreSQL instead of SQLite
+e2e: $(VENV3)/.installed
+	bash e2e/setup.sh
+	$(VENV3)/bin/pip install -q -e ".[e2e]"
+	$(VENV3)/bin/python e2e/run.py
+
 clean:
-	rm -rf $(VENV3) $(VENV2) $(TMP)
+	rm -rf .venv-af* $(TMP) dist build

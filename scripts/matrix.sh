@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Run the test suite on every Airflow version the README claims, and print the support table.
+#
+#   scripts/matrix.sh            all rows below
+#   scripts/matrix.sh 3.1.8      only the rows for that Airflow release
+#
+# Each row: Airflow release, Python, virtualenv, scope. "full" is the whole suite; "subset" is the
+# fast tier plus the tests marked `matrix` (imports, provider discovery, the connection form, a core
+# DAG, exactly-once, the deferrable chain, the async trigger, the secret-leak check). Virtualenvs are
+# built by scripts/venv.sh, two at a time, before any test runs. Exits non-zero if any row fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=(
+    "3.3.2 3.11 .venv-af3 full"
+    "2.11.2 3.11 .venv-af2 full"
+    "3.0.6 3.11 .venv-af30 subset"
+    "3.1.8 3.11 .venv-af31 subset"
+    "3.2.2 3.11 .venv-af32 subset"
+    "3.3.2 3.10 .venv-af3-py310 subset"
+    "3.3.2 3.13 .venv-af3-py313 subset"
+)
+SUBSET=(-m "matrix or not slow")
+
+rows=()
+for row in "${ROWS[@]}"; do
+    [[ $# -eq 0 || " $* " == *" ${row%% *} "* ]] && rows+=("$row")
+done
+[[ ${#rows[@]} -gt 0 ]] || { echo "matrix.sh: no row for: $*" >&2; exit 2; }
+
+mkdir -p .tmp
+start=$SECONDS
+printf '%s\n' "${rows[@]}" | awk '{print $1, $2, $3}' |
+    xargs -P 2 -L 1 bash -c 'scripts/venv.sh "$0" "$1" "$2" > ".tmp/venv-$(basename "$2").log" 2>&1 \
+        || { echo "matrix.sh: building $2 failed:"; tail -n 30 ".tmp/venv-$(basename "$2").log"; }'
+echo "matrix.sh: virtualenvs ready in $((SECONDS - start)) s"
+
+table=("| Airflow | Python | scope | result | time |" "|---|---|---|---|---|")
+failed=0
+for row in "${rows[@]}"; do
+    read -r airflow python venv scope <<<"$row"
+    args=(-q -p no:cacheprovider)
+    [[ $scope == subset ]] && args+=("${SUBSET[@]}")
+    echo "== Airflow $airflow, Python $python ($scope)"
+    t0=$SECONDS
+    if [[ -f $venv/.installed ]]; then
+        "$venv/bin/python" -m pytest "${args[@]}" 2>&1 | tee ".tmp/matrix-$(basename "$venv").log"
+        status=${PIPESTATUS[0]}
+        summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' ".tmp/matrix-$(basename "$venv").log" | tail -n 1 | tr -d '=')
+    else
+        status=1
+        summary="virtualenv not built"
+    fi
+    [[ $status -eq 0 ]] || failed=1
+    table+=("| $airflow | $python | $scope | $([[ $status -eq 0 ]] && echo pass || echo FAIL): ${summary# } | $((SECONDS - t0)) s |")
+done
+
+printf '\n%s\n' "${table[@]}"
+echo "matrix.sh: $((SECONDS - start)) s in all"
+exit $failed
