@@ -17,7 +17,7 @@ from typing import Any
 
 import pendulum
 
-from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_2_PLUS
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS, AIRFLOW_V_3_2_PLUS
 
 if AIRFLOW_V_3_0_PLUS:
     from airflow.sdk import DAG, Param, task
@@ -35,12 +35,12 @@ CALL = {
 }
 
 dag_kwargs: dict[str, Any] = {}
-# Airflow 3.1+: deadline alerts, whose async callbacks run in the triggerer.
+# Deadline alerts, whose async callbacks run in the triggerer. They arrived in Airflow 3.1, but
+# 3.1's `airflow dags test` cannot evaluate DAGRUN_QUEUED_AT (the run has no queued_at), so the
+# example uses them from 3.2.
 if AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
-elif AIRFLOW_V_3_1_PLUS:
-    from airflow.sdk.definitions.deadline import AsyncCallback, DeadlineAlert, DeadlineReference
-if AIRFLOW_V_3_1_PLUS:
+
     dag_kwargs["deadline"] = DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(minutes=30),

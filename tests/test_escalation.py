@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.helpers import REPO
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_1_PLUS, AIRFLOW_V_3_2_PLUS
+from tests.helpers import REPO, user_visible
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.dags
 PRIMARY, SECONDARY, MANAGER = "+14155550101", "+14155550102", "+14155550103"
 CHAIN = "example_videosdk_escalation_chain"
 CHAIN_DEFERRABLE = "example_videosdk_escalation_chain_deferrable"
-INLINE_TRIGGER = "[DAG TEST] running trigger in line"
 
 
 @pytest.fixture
@@ -76,9 +75,8 @@ def test_chain_phones_only_the_primary_when_the_primary_answers(
         "call_manager": "skipped",
     }
     assert_chain_in_one_room(videosdk_emulator, dag_id)
-    assert (INLINE_TRIGGER in result.output) == (dag_id == CHAIN_DEFERRABLE)
-    assert PRIMARY not in result.output  # numbers are masked in the logs
-    assert videosdk_emulator.api_secret not in result.output
+    assert PRIMARY not in user_visible(result.output)  # numbers are masked in the logs
+    assert videosdk_emulator.api_secret not in user_visible(result.output)
 
 
 @pytest.mark.matrix
@@ -110,7 +108,8 @@ def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(
     assert calls[2]["placedAt"] - calls[1]["placedAt"] >= 3
     assert "did not join meeting" in result.output or "Sensor has timed out" in result.output
     assert_chain_in_one_room(videosdk_emulator, dag_id)
-    assert (INLINE_TRIGGER in result.output) == (dag_id == CHAIN_DEFERRABLE)
+    # Our own log line, whatever Airflow version prints around it: the deferrable sensors deferred.
+    assert ("Deferring: waiting up to" in result.output) == (dag_id == CHAIN_DEFERRABLE)
     assert elapsed < 120
 
 
@@ -146,7 +145,7 @@ def test_failing_task_with_notifier_places_exactly_one_call_with_rendered_fields
     }
     assert result.state("extract") == "success"
     assert result.state("load") == "failed"
-    assert "+14155550111" not in result.output
+    assert "+14155550111" not in user_visible(result.output)
 
 
 def test_one_notifier_shared_by_many_tasks_renders_each_tasks_own_call(
@@ -178,12 +177,16 @@ NOTIFIER_KWARGS = {
 }
 
 
-@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="async notifiers (deadline alerts) are Airflow 3 only")
+@pytest.mark.skipif(not AIRFLOW_V_3_1_PLUS, reason="deadline alerts (async notifiers) arrived in Airflow 3.1")
 def test_deadline_alert_path_places_the_call_from_the_triggerer_without_blocking_it(
     videosdk_emulator: VideoSDKEmulator,
 ) -> None:
-    from airflow.sdk import AsyncCallback
     from airflow.triggers.callback import CallbackTrigger
+
+    if AIRFLOW_V_3_2_PLUS:
+        from airflow.sdk import AsyncCallback
+    else:
+        from airflow.sdk.definitions.deadline import AsyncCallback
 
     from airflow_provider_videosdk.notifications.sip import SipCallNotifier
 
@@ -219,13 +222,14 @@ def test_deadline_alert_path_places_the_call_from_the_triggerer_without_blocking
     assert ticks >= 10
 
 
-@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="async notifiers (deadline alerts) are Airflow 3 only")
+@pytest.mark.skipif(not AIRFLOW_V_3_1_PLUS, reason="deadline alerts (async notifiers) arrived in Airflow 3.1")
 def test_async_notifier_checks_input_before_sending(videosdk_emulator: VideoSDKEmulator) -> None:
     from airflow_provider_videosdk.exceptions import VideoSDKInputError
     from airflow_provider_videosdk.notifications.sip import SipCallNotifier
 
     notifier = SipCallNotifier(**{**NOTIFIER_KWARGS, "meeting_id": "{{ dag_run.room }}"}, context={"dag_run": {}})
-    with pytest.raises(VideoSDKInputError, match="meeting_id must be a non-empty string"):
+    # Rendered empty: 3.3 keeps the "", earlier versions the raw template text. Both are refused.
+    with pytest.raises(VideoSDKInputError, match=r"meeting_id (must be a non-empty string|still holds template text)"):
         asyncio.run(_await(notifier))
     assert videosdk_emulator.requests == []
 

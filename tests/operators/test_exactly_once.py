@@ -88,7 +88,8 @@ def test_a_task_timeout_mid_call_never_dials_twice(videosdk_emulator: VideoSDKEm
         assert videosdk_emulator.calls[0]["participantId"].startswith("airflow-")
     else:
         # No store to remember the try: the interruption becomes outcome-unknown, which Airflow never retries.
-        assert "interrupted while waiting for VideoSDK (AirflowTaskTimeout)" in result.output
+        # (Airflow 3.0's dags test wraps long error lines in a box: look for the two halves.)
+        assert "VideoSDKOutcomeUnknownError" in result.output and "interrupted while" in result.output
         assert result.states()[("call", -1)] == ("failed", 1)
 
 
