@@ -29,8 +29,9 @@ READS_CONN_FIELDS = AIRFLOW_V_3_2_PLUS
 #: Before 3.3 a notifier's template field that renders to "" keeps its raw template text (operators are unaffected).
 NOTIFIER_KEEPS_EMPTY_RENDER = not AIRFLOW_V_3_3_PLUS
 
+# The Task SDK raises and catches these from 3.2; before, it (and Airflow 2) uses airflow.exceptions.
+# (3.1's airflow.sdk.exceptions has AirflowException but not the others.)
 if AIRFLOW_V_3_2_PLUS:
-    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -39,32 +40,6 @@ if AIRFLOW_V_3_2_PLUS:
         AirflowTaskTimeout,
         TaskDeferred,
     )
-    from airflow.sdk.log import mask_secret, redact
-elif AIRFLOW_V_3_1_PLUS:
-    # 3.1's airflow.sdk.exceptions has AirflowException but not the others: the Task SDK uses airflow.exceptions.
-    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
-        AirflowException,
-        AirflowFailException,
-        AirflowSensorTimeout,
-        AirflowSkipException,
-        AirflowTaskTimeout,
-        TaskDeferred,
-    )
-    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
-    from airflow.sdk.log import mask_secret, redact
-elif AIRFLOW_V_3_0_PLUS:
-    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
-        AirflowException,
-        AirflowFailException,
-        AirflowSensorTimeout,
-        AirflowSkipException,
-        AirflowTaskTimeout,
-        TaskDeferred,
-    )
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
-    from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef,attr-defined]
-    from airflow.sdk.log import mask_secret  # type: ignore[no-redef,attr-defined]
 else:
     from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
         AirflowException,
@@ -74,6 +49,16 @@ else:
         AirflowTaskTimeout,
         TaskDeferred,
     )
+
+if AIRFLOW_V_3_1_PLUS:
+    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk.log import mask_secret, redact
+elif AIRFLOW_V_3_0_PLUS:
+    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
+    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef,attr-defined]
+    from airflow.sdk.log import mask_secret  # type: ignore[no-redef,attr-defined]
+else:
     from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
     from airflow.models import BaseOperator  # type: ignore[no-redef,attr-defined]
     from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef,attr-defined]
