@@ -83,6 +83,7 @@ class ApiRequest:
 
     @property
     def where(self) -> str:
+        """The request as ``METHOD /path``, for messages."""
         return f"{self.method} {self.path}"
 
 

@@ -80,6 +80,7 @@ class SipOutboundCallOperator(BaseOperator):
         self.retry_max_wait = retry_max_wait
 
     def execute(self, context: Context) -> str:
+        """Check the rendered call; skip it if an earlier callee answered, else dial (once) and return the ID."""
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
         # Check every rendered value before looking anything up or sending anything.

@@ -95,6 +95,7 @@ class Fault:
             raise ValueError(f"trickle must be > 0 seconds, got {self.trickle}")
 
     def matches(self, method: str, path: str) -> bool:
+        """True when this (non-TLS) fault applies to a request of ``method`` to ``path``."""
         return (
             self.tls is None
             and (self.method is None or self.method == method)
@@ -104,6 +105,8 @@ class Fault:
 
 @dataclass
 class RecordedRequest:
+    """One request the emulator received, as it arrived, and the status it answered."""
+
     method: str
     path: str
     query: dict[str, list[str]]
@@ -259,14 +262,17 @@ class VideoSDKEmulator:
 
     @property
     def url(self) -> str:
+        """The base URL to put in a connection's host."""
         scheme = "https" if self._server.ssl_context else "http"
         return f"{scheme}://{self._server.server_name_host}:{self.port}"
 
     @property
     def port(self) -> int:
+        """The port it listens on."""
         return int(self._server.server_address[1])
 
     def start(self) -> VideoSDKEmulator:
+        """Serve in a background thread; returns the emulator."""
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(POLL_INTERVAL,), name="videosdk-emulator", daemon=True
         )
@@ -274,6 +280,7 @@ class VideoSDKEmulator:
         return self
 
     def stop(self) -> None:
+        """Stop serving, hang up open connections and remove the TLS certificate."""
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -350,11 +357,13 @@ class VideoSDKEmulator:
                 self._state.answers[to] = after
 
     def reset(self) -> None:
+        """Forget every request, call, room, session, fault and answer."""
         with self._lock:
             self._state = _State()
 
     @property
     def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order."""
         with self._lock:
             return list(self._state.requests)
 
@@ -382,6 +391,7 @@ class VideoSDKEmulator:
         return self._state.connections
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
+        """The requests to exactly ``path`` (and ``method``, if given)."""
         return [r for r in self.requests if r.path == path and (method is None or r.method == method)]
 
     # -- request handling (called from the server's threads) -------------------------------------
@@ -779,15 +789,19 @@ class EmulatorClient:
             raise
 
     def requests(self) -> list[dict[str, Any]]:
+        """Every request received so far, in order."""
         return self._call("GET", "/_emulator/requests")
 
     def calls(self) -> list[dict[str, Any]]:
+        """Calls placed so far."""
         return self._call("GET", "/_emulator/calls")
 
     def tokens(self) -> list[str]:
+        """Every token presented to the API."""
         return self._call("GET", "/_emulator/tokens")
 
     def add_fault(self, **fault: Any) -> None:
+        """Queue a :class:`Fault` (keyword arguments as its fields)."""
         self._call("POST", "/_emulator/faults", fault)
 
     def add_session(
@@ -803,9 +817,11 @@ class EmulatorClient:
         return self._call("POST", "/_emulator/sessions", body)
 
     def set_answer(self, to: str, after: float | None) -> None:
+        """Make callee ``to`` answer ``after`` seconds after being called (None: never)."""
         self._call("POST", "/_emulator/answers", {"to": to, "after": after})
 
     def reset(self) -> None:
+        """Forget every request, call, room, session, fault and answer."""
         self._call("POST", "/_emulator/reset", {})
 
 
@@ -826,6 +842,7 @@ class RefusingProxy:
 
     @property
     def url(self) -> str:
+        """The base URL to put in a connection's host."""
         return f"http://{self._host}:{self._server.server_address[1]}"
 
     @property
@@ -902,6 +919,7 @@ def _interrupt(*_: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the emulator from the command line until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
