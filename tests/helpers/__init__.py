@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from airflow_provider_videosdk.testing import VideoSDKEmulator
+    from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DAGS = REPO / "tests" / "dags"
@@ -71,3 +74,20 @@ def assert_no_secret(text: str, emulator: VideoSDKEmulator) -> None:
     assert emulator.api_secret not in text
     for token in emulator.tokens:
         assert token not in text
+
+
+def place_call(to: str, meeting_id: str) -> str:
+    """Place a call the way the operator does (through the default connection); returns its participant ID."""
+    from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+    answer = VideoSDKHook().outbound_call(to=to, display_name="On-call", meeting_id=meeting_id, trunk_id="trunk_demo")
+    return answer["participantId"]
+
+
+async def first_event(trigger: SipCallAnsweredTrigger) -> dict[str, Any]:
+    """Run a trigger as the triggerer does until its first event; returns the event's payload."""
+    gen = trigger.run()
+    try:
+        return (await gen.__anext__()).payload
+    finally:
+        await gen.aclose()

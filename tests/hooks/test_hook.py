@@ -14,12 +14,10 @@ from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.validation import mask_phone
 from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS, READS_CONN_FIELDS
-from tests.helpers import AIRFLOW_BIN
+from tests.helpers import AIRFLOW_BIN, CALL
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
-
-CALL = {"to": "+14155550140", "display_name": "On-call", "meeting_id": "war-room", "trunk_id": "trunk_demo"}
 
 
 def set_conn(monkeypatch: pytest.MonkeyPatch, **conn: Any) -> VideoSDKHook:

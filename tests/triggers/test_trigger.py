@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.sensors.sip import DEFERRAL_TIMEOUT_MARGIN, SipCallAnsweredSensor
 from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
 from airflow_provider_videosdk.version_compat import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
+from tests.helpers import first_event, place_call
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,13 +24,6 @@ if TYPE_CHECKING:
 CALLEE = "+14155550160"
 
 
-def place_call(meeting_id: str = "room-1", to: str = CALLEE) -> str:
-    """Place a call the way the operator does; returns its participant ID."""
-    return VideoSDKHook().outbound_call(to=to, display_name="On-call", meeting_id=meeting_id, trunk_id="trunk_demo")[
-        "participantId"
-    ]
-
-
 def restore(trigger: SipCallAnsweredTrigger) -> SipCallAnsweredTrigger:
     """What a (restarted) triggerer does: store the trigger as a row, read it back, rebuild it."""
     from airflow.models.trigger import Trigger
@@ -38,15 +31,6 @@ def restore(trigger: SipCallAnsweredTrigger) -> SipCallAnsweredTrigger:
     row = Trigger.from_object(trigger)
     module, _, name = row.classpath.rpartition(".")
     return getattr(importlib.import_module(module), name)(**row.kwargs)
-
-
-async def first_event(trigger: SipCallAnsweredTrigger) -> dict[str, Any]:
-    gen = trigger.run()
-    try:
-        event = await gen.__anext__()
-    finally:
-        await gen.aclose()
-    return event.payload
 
 
 def run_for(trigger: SipCallAnsweredTrigger, seconds: float) -> None:
@@ -95,7 +79,7 @@ def test_trigger_round_trips_through_the_stored_form_to_the_same_state(airflow_d
 
 def test_trigger_fires_once_the_callee_joins_and_only_reads(videosdk_emulator: VideoSDKEmulator) -> None:
     videosdk_emulator.set_answer(CALLEE, 1.5)
-    pid = place_call()
+    pid = place_call(CALLEE, "room-1")
     seen = len(videosdk_emulator.requests)
     trigger = SipCallAnsweredTrigger(
         meeting_id="room-1", participant_id=pid, end_time=time.time() + 20, poll_interval=1
@@ -113,7 +97,7 @@ def test_trigger_fires_once_the_callee_joins_and_only_reads(videosdk_emulator: V
 
 
 def test_trigger_times_out_at_its_end_time(videosdk_emulator: VideoSDKEmulator) -> None:
-    pid = place_call()  # nobody answers
+    pid = place_call(CALLEE, "room-1")  # nobody answers
     seen = len(videosdk_emulator.requests)
     trigger = SipCallAnsweredTrigger(meeting_id="room-1", participant_id=pid, end_time=time.time() + 2, poll_interval=1)
 
@@ -130,7 +114,7 @@ def test_restarted_trigger_finds_the_answer_without_placing_a_call(
     videosdk_emulator: VideoSDKEmulator, airflow_db: Path
 ) -> None:
     videosdk_emulator.set_answer(CALLEE, 3)
-    pid = place_call()
+    pid = place_call(CALLEE, "room-1")
     seen = len(videosdk_emulator.requests)
     trigger = SipCallAnsweredTrigger(
         meeting_id="room-1", participant_id=pid, end_time=time.time() + 20, poll_interval=1
@@ -150,7 +134,7 @@ def test_restarted_trigger_finds_the_answer_without_placing_a_call(
 
 
 def test_restarted_trigger_keeps_its_original_deadline(videosdk_emulator: VideoSDKEmulator, airflow_db: Path) -> None:
-    pid = place_call()  # nobody answers
+    pid = place_call(CALLEE, "room-1")  # nobody answers
     started = time.monotonic()
     trigger = SipCallAnsweredTrigger(meeting_id="room-1", participant_id=pid, end_time=time.time() + 3, poll_interval=1)
 
@@ -165,7 +149,7 @@ def test_restarted_trigger_keeps_its_original_deadline(videosdk_emulator: VideoS
 
 def test_trigger_retries_failed_reads_like_the_hook_does(videosdk_emulator: VideoSDKEmulator) -> None:
     videosdk_emulator.set_answer(CALLEE, 0)
-    pid = place_call()
+    pid = place_call(CALLEE, "room-1")
     videosdk_emulator.add_fault(path="/v2/sessions", status=502, times=2)
     trigger = SipCallAnsweredTrigger(meeting_id="room-1", participant_id=pid, end_time=time.time() + 10)
 
@@ -209,7 +193,7 @@ def make_sensor(**kwargs: Any) -> SipCallAnsweredSensor:
 
 def test_deferrable_sensor_pokes_once_then_defers_with_its_deadline(videosdk_emulator: VideoSDKEmulator) -> None:
     videosdk_emulator.set_answer(CALLEE, 1.5)
-    pid = place_call()
+    pid = place_call(CALLEE, "room-1")
     seen = len(videosdk_emulator.requests)
     sensor = make_sensor(participant_id=pid, poke_interval=1, answer_timeout="30")
 
@@ -234,7 +218,7 @@ def test_deferrable_sensor_pokes_once_then_defers_with_its_deadline(videosdk_emu
 
 def test_deferrable_sensor_returns_at_once_when_already_answered(videosdk_emulator: VideoSDKEmulator) -> None:
     videosdk_emulator.set_answer(CALLEE, 0)
-    pid = place_call()
+    pid = place_call(CALLEE, "room-1")
 
     participant = make_sensor(participant_id=pid).execute({})  # type: ignore[arg-type]
 

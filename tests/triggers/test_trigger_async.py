@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
+from tests.helpers import first_event, place_call
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
@@ -22,13 +22,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.matrix
 
 CALLEE = "+14155550170"
-
-
-def place_call(meeting_id: str = "room-async") -> str:
-    answer = VideoSDKHook().outbound_call(
-        to=CALLEE, display_name="On-call", meeting_id=meeting_id, trunk_id="trunk_demo"
-    )
-    return answer["participantId"]
 
 
 def client_connections(port: int) -> int:
@@ -46,16 +39,8 @@ def client_threads() -> set[str]:
     return {t.name for t in threading.enumerate() if not t.name.startswith("videosdk-emulator")}
 
 
-async def first_event(trigger: SipCallAnsweredTrigger) -> dict[str, Any]:
-    gen = trigger.run()
-    try:
-        return (await gen.__anext__()).payload
-    finally:
-        await gen.aclose()
-
-
 def test_a_run_polls_over_one_connection_pool_and_starts_no_thread(videosdk_emulator: VideoSDKEmulator) -> None:
-    pid = place_call()  # nobody answers
+    pid = place_call(CALLEE, "room-async")  # nobody answers
     connections_before = videosdk_emulator.connections
     sessions_before = len(videosdk_emulator.requests_to("/v2/sessions"))
     threads: list[set[str]] = []
@@ -86,7 +71,7 @@ def test_a_run_polls_over_one_connection_pool_and_starts_no_thread(videosdk_emul
 def test_a_look_up_in_flight_at_the_deadline_is_abandoned_and_the_timeout_fires_on_time(
     videosdk_emulator: VideoSDKEmulator,
 ) -> None:
-    pid = place_call()
+    pid = place_call(CALLEE, "room-async")
     videosdk_emulator.add_fault(path="/v2/sessions", delay=10, process=True, times=10)
     trigger = SipCallAnsweredTrigger(meeting_id="room-async", participant_id=pid, end_time=time.time() + 1.5)
 
@@ -96,7 +81,7 @@ def test_a_look_up_in_flight_at_the_deadline_is_abandoned_and_the_timeout_fires_
 
 
 def test_a_cancelled_trigger_stops_all_work_and_closes_its_pool(videosdk_emulator: VideoSDKEmulator) -> None:
-    pid = place_call()
+    pid = place_call(CALLEE, "room-async")
     videosdk_emulator.add_fault(path="/v2/sessions", delay=5, process=True, times=1000)  # a look-up in flight
     assert client_connections(videosdk_emulator.port) == 0
 
