@@ -127,7 +127,7 @@ modules = {n for n in names if not n.startswith(dist_info)}
 problems = [f"not from the package: {n}" for n in sorted(modules) if not n.startswith("airflow_provider_videosdk/")]
 problems += [f"missing from the wheel: {n}" for n in sorted(source - modules)]
 problems += [f"in the wheel but not in the source tree (stale wheel?): {n}" for n in sorted(modules - source)]
-for required in ("py.typed", "get_provider_info.py", "testing/emulator.py", "testing/pytest_plugin.py"):
+for required in ("py.typed", "get_provider_info.py", "testing/emulator/__init__.py", "testing/pytest_plugin.py"):
     if f"airflow_provider_videosdk/{required}" not in names:
         problems.append(f"missing from the wheel: airflow_provider_videosdk/{required}")
 for meta in ("licenses/LICENSE", "METADATA", "entry_points.txt"):

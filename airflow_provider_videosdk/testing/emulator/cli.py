@@ -1,0 +1,59 @@
+"""``python -m airflow_provider_videosdk.testing.emulator``: run the emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+
+from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+
+DESCRIPTION = "A local emulator of the VideoSDK REST endpoints this provider uses, over real HTTP on 127.0.0.1."
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line's options."""
+    p = argparse.ArgumentParser(prog="python -m airflow_provider_videosdk.testing.emulator", description=DESCRIPTION)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--api-key", default="emulator-api-key")
+    p.add_argument("--api-secret", default="emulator-api-secret-0123456789abcdef")
+    p.add_argument("--answer-after", type=float, default=None, help="every callee answers after N seconds")
+    p.add_argument(
+        "--answer", action="append", default=[], metavar="TO=SECONDS", help="this callee answers after SECONDS"
+    )
+    p.add_argument(
+        "--trunk", action="append", default=[], metavar="ID=NUMBER[,NUMBER]", help="a SIP trunk and its numbers"
+    )
+    p.add_argument("--tls", action="store_true", help="serve HTTPS with a throwaway certificate (path printed)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the emulator from the command line until interrupted."""
+    args = parser().parse_args(argv)
+    answers = {k: float(v) for k, v in (a.split("=", 1) for a in args.answer)}
+    trunks = {k: v.split(",") for k, v in (t.split("=", 1) for t in args.trunk)} or None
+    emulator = VideoSDKEmulator(
+        api_key=args.api_key,
+        api_secret=args.api_secret,
+        host=args.host,
+        port=args.port,
+        answer_after=args.answer_after,
+        answers=answers,
+        trunks=trunks,
+        tls=args.tls,
+    )
+    print(f"VideoSDK emulator listening on {emulator.url}", flush=True)
+    if emulator.ca_file:
+        print(f"CA certificate: {emulator.ca_file}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # so that the certificate is removed on SIGTERM too
+    try:
+        emulator._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()

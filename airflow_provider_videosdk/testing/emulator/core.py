@@ -1,0 +1,243 @@
+"""The emulator itself: :class:`VideoSDKEmulator`, its life cycle, its controls and its routes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import ssl
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_videosdk.testing.emulator import control, seed_api
+from airflow_provider_videosdk.testing.emulator.faults import Fault
+from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL, Handler, Server
+from airflow_provider_videosdk.testing.emulator.state import DEFAULT_TRUNKS, RecordedRequest, Reply, State
+from airflow_provider_videosdk.testing.emulator.tls import make_certificate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+
+class VideoSDKEmulator:
+    """
+    The emulator; use as a context manager, or ``start()`` / ``stop()``.
+
+    :param answer_after: seconds after which every callee answers; None: nobody answers
+        unless listed in ``answers`` (number or SIP URI -> seconds).
+    :param trunks: trunk id -> allowed caller numbers.
+    :param tls: serve HTTPS with a throwaway self-signed certificate for 127.0.0.1 and localhost,
+        which clients trust through :attr:`ca_file`; it is deleted on ``stop()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str = "emulator-api-key",
+        api_secret: str = "emulator-api-secret-0123456789abcdef",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        answer_after: float | None = None,
+        answers: dict[str, float] | None = None,
+        trunks: dict[str, list[str]] | None = None,
+        tls: bool = False,
+    ) -> None:
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.answer_after = answer_after
+        self.trunks = dict(trunks or DEFAULT_TRUNKS)
+        self._lock = threading.Lock()
+        self._state = State(answers=dict(answers or {}))
+        self._server = Server((host, port), Handler)
+        self._server.emulator = self
+        self._server.server_name_host = host
+        self._thread: threading.Thread | None = None
+        self._tempdir: str | None = None
+        #: PEM file of the certificate to trust (``tls=True`` only), e.g. ``requests.get(..., verify=ca_file)``.
+        self.ca_file: str | None = None
+        if tls:
+            self._tempdir = tempfile.mkdtemp(prefix="videosdk-emulator-tls-")
+            cert, key = make_certificate(Path(self._tempdir))
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self._server.ssl_context = context
+            self.ca_file = str(cert)
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL to put in a connection's host."""
+        scheme = "https" if self._server.ssl_context else "http"
+        return f"{scheme}://{self._server.server_name_host}:{self.port}"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self._server.server_address[1])
+
+    def start(self) -> VideoSDKEmulator:
+        """Serve in a background thread; returns the emulator."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_INTERVAL,), name="videosdk-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, hang up open connections and remove the TLS certificate."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+        self._server.close_connections()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+    def __enter__(self) -> VideoSDKEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def connection_json(self, extra: dict[str, Any] | None = None) -> str:
+        """A ``videosdk`` connection as JSON, for ``AIRFLOW_CONN_<ID>``."""
+        return json.dumps(
+            {
+                "conn_type": "videosdk",
+                "login": self.api_key,
+                "password": self.api_secret,
+                "host": self.url,
+                "extra": extra or {},
+            }
+        )
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def add_fault(self, **kwargs: Any) -> None:
+        """Queue a :class:`Fault`; faults apply in the order added."""
+        fault = Fault(**kwargs)
+        if fault.tls is not None and self._server.ssl_context is None:
+            raise ValueError("tls faults need VideoSDKEmulator(tls=True)")
+        with self._lock:
+            self._state.faults.append(fault)
+
+    def add_session(
+        self,
+        meeting_id: str,
+        participants: Iterable[tuple[str, float]] = (),
+        *,
+        start: float | None = None,
+        end: float | None = None,
+    ) -> dict[str, Any]:
+        """
+        Seed a session of ``meeting_id``, e.g. last week's, for tests of stale answers.
+
+        :param participants: (participant ID, joined at in epoch seconds) of who joined it.
+        :param start: epoch seconds; default the first join, or now.
+        :param end: epoch seconds, or None for a session still going on.
+        :return: the session as ``GET /v2/sessions`` lists it.
+        """
+        joined = [(str(pid), float(at)) for pid, at in participants]
+        first = min((at for _, at in joined), default=time.time())
+        session = {
+            "id": "session-" + secrets.token_hex(6),
+            "roomId": meeting_id,
+            "start": float(start) if start is not None else first,
+            "end": float(end) if end is not None else None,
+            "participants": [(pid, pid, at, end) for pid, at in joined],
+        }
+        with self._lock:
+            self._state.sessions.append(session)
+        return seed_api.session_json(session)
+
+    def set_answer(self, to: str, after: float | None) -> None:
+        """Make callee ``to`` answer ``after`` seconds after being called (None: never)."""
+        with self._lock:
+            if after is None:
+                self._state.answers.pop(to, None)
+            else:
+                self._state.answers[to] = after
+
+    def reset(self) -> None:
+        """Forget every request, call, room, session, fault and answer."""
+        with self._lock:
+            self._state = State()
+
+    # -- observation -----------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order."""
+        with self._lock:
+            return list(self._state.requests)
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """Calls placed, each the request body plus ``participantId``, ``placedAt`` and ``answerAt``."""
+        with self._lock:
+            return [dict(c) for c in self._state.calls]
+
+    @property
+    def rooms(self) -> dict[str, dict[str, Any]]:
+        """Rooms created so far, by ``roomId``."""
+        with self._lock:
+            return {k: dict(v) for k, v in self._state.rooms.items()}
+
+    @property
+    def tokens(self) -> set[str]:
+        """Every token presented to the API, valid or not."""
+        with self._lock:
+            return set(self._state.tokens)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections accepted so far."""
+        return self._state.connections
+
+    def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
+        """The requests to exactly ``path`` (and ``method``, if given)."""
+        return [r for r in self.requests if r.path == path and (method is None or r.method == method)]
+
+    # -- request handling (called from the server's threads) -------------------------------------
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        if path.startswith("/_emulator/"):
+            return None
+        return self._take(lambda fault: fault.matches(method, path))
+
+    def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
+        with self._lock:
+            for fault in self._state.faults:
+                if wanted(fault):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._state.faults.remove(fault)
+                    return fault
+        return None
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._state.requests.append(request)
+            token = request.headers.get("authorization")
+            if token:
+                self._state.tokens.add(token)
+
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        if path.startswith("/_emulator/"):
+            return control.handle(self, method, path, body)
+        route = (method, path)
+        if route == ("POST", "/v2/sip/outbound-call"):
+            return 200, seed_api.outbound_call(self, body)
+        if route == ("POST", "/v2/rooms"):
+            return 200, seed_api.create_room(self, body)
+        if method == "GET" and path.startswith("/v2/rooms/validate/"):
+            return 200, seed_api.validate_room(self, path.rsplit("/", 1)[1])
+        if route == ("GET", "/v2/sessions"):
+            return 200, seed_api.sessions(self, query)
+        raise Reply(404, {"statusCode": 404, "message": f"Cannot {method} {path}"})
