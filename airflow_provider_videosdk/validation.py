@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -11,7 +12,8 @@ from typing import Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 
-E164_RE = re.compile(r"\+[1-9][0-9]{6,14}", re.ASCII)
+# The patterns are compiled on first use (_pattern), not when a DAG file imports an operator.
+_E164 = (r"\+[1-9][0-9]{6,14}", re.ASCII)
 # RFC 3261 SIP-URI, restricted to what a callee needs: sip(s):user@host[:port][;param[=value]]...
 # user: unreserved / escaped / the user-unreserved "&=+$" (no ",;?/": they could carry a second URI
 # or URI headers); no password; host: a name, IPv4 or [IPv6]; params: RFC 3261's paramchar, no "?".
@@ -20,16 +22,28 @@ _ESCAPED = r"%[0-9A-Fa-f]{2}"
 _USER = rf"(?:[{_UNRESERVED}&=+$]|{_ESCAPED})+"
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
 _PARAM = rf"(?:[{_UNRESERVED}\[\]/:&+$]|{_ESCAPED})+"
-SIP_URI_RE = re.compile(
-    rf"sips?:{_USER}@{_HOST}(?::[0-9]{{1,5}})?(?:;{_PARAM}(?:={_PARAM})?)*", re.IGNORECASE | re.ASCII
-)
+_SIP_URI = (rf"sips?:{_USER}@{_HOST}(?::[0-9]{{1,5}})?(?:;{_PARAM}(?:={_PARAM})?)*", re.IGNORECASE | re.ASCII)
 E164_FORM = "an E.164 number such as +14155550100 (a '+', then 7 to 15 digits)"
 SIP_FORM = "a SIP URI such as sip:+14155550100@sip.example.com (user@host, optional :port and ;params)"
 TO_FORM = f"{E164_FORM}, or {SIP_FORM}"
 MAX_ID_LENGTH = 256
 MAX_DISPLAY_NAME_LENGTH = 128
 # Phone numbers and SIP users inside free text (VideoSDK's error messages), for masking.
-_NUMBER_IN_TEXT_RE = re.compile(r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
+_NUMBER_IN_TEXT = (r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
+_PATTERNS = {"E164_RE": _E164, "SIP_URI_RE": _SIP_URI, "_NUMBER_IN_TEXT_RE": _NUMBER_IN_TEXT}
+
+
+@functools.cache
+def _pattern(name: str) -> re.Pattern[str]:
+    """The compiled pattern ``name`` (a key of ``_PATTERNS``), compiled once."""
+    return re.compile(*_PATTERNS[name])
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """``E164_RE`` and ``SIP_URI_RE`` stay importable, compiled on first use."""
+    if name in _PATTERNS:
+        return _pattern(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _has_control_chars(value: str) -> bool:
@@ -73,7 +87,7 @@ def clean_id(field: str, value: Any) -> str:
 def clean_e164(field: str, value: Any) -> str:
     """An E.164 phone number: ``+`` and 7 to 15 ASCII digits."""
     value = clean_text(field, value)
-    if not E164_RE.fullmatch(value):
+    if not _pattern("E164_RE").fullmatch(value):
         raise VideoSDKInputError(f"{field} must be {E164_FORM}, got {mask_phone(value)!r}")
     return value
 
@@ -85,7 +99,7 @@ def clean_callee(field: str, value: Any) -> str:
         return clean_e164(field, value)
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme in ("sip", "sips"):
-        if not SIP_URI_RE.fullmatch(value):
+        if not _pattern("SIP_URI_RE").fullmatch(value):
             raise VideoSDKInputError(
                 f"{field} must be {SIP_FORM}, got {mask_phone(value)!r}: it lacks a user or a valid host, or holds "
                 "a character SIP does not allow there (spaces, '?', '<', '>', ',' or a second URI)"
@@ -172,7 +186,7 @@ def mask_phone(value: str) -> str:
 
 def mask_numbers(text: str, keep: bool = False) -> str:
     """Mask every phone number or SIP URI inside free text (e.g. VideoSDK's error messages), unless ``keep``."""
-    return text if keep else _NUMBER_IN_TEXT_RE.sub(lambda m: mask_phone(m.group()), text)
+    return text if keep else _pattern("_NUMBER_IN_TEXT_RE").sub(lambda m: mask_phone(m.group()), text)
 
 
 @dataclass(frozen=True)

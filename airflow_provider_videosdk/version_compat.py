@@ -4,22 +4,35 @@ Everything that differs between the Airflow versions this provider supports, in 
 Checked against the installed Airflow 2.11.2, 3.0.6, 3.1.8, 3.2.2 and 3.3.2. The rest of the package (and the
 tests, examples and benchmarks) imports Airflow's base classes, exceptions and secret masking from here;
 dropping an Airflow version is a grep for its flag.
+
+Importing this module imports nothing from Airflow but its version: each name in :data:`_WHERE` is imported
+from the module the running version keeps it in on first use (PEP 562 ``__getattr__``), so a DAG file that
+imports an operator pays for the operator's base class, never for trigger or hook machinery.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from airflow import __version__ as _airflow_version
-from airflow.triggers.base import BaseTrigger, TriggerEvent  # the same module on every supported version
-from packaging.version import Version
 
-_AIRFLOW = Version(Version(_airflow_version).base_version)
 
-AIRFLOW_V_3_0_PLUS = _AIRFLOW >= Version("3.0.0")
-AIRFLOW_V_3_1_PLUS = _AIRFLOW >= Version("3.1.0")
-AIRFLOW_V_3_2_PLUS = _AIRFLOW >= Version("3.2.0")
-AIRFLOW_V_3_3_PLUS = _AIRFLOW >= Version("3.3.0")
+def _release(text: str) -> tuple[int, int]:
+    """``(major, minor)`` of a version string such as ``3.3.2``, ``3.1.0rc1`` or ``3.2.0.dev0``."""
+    match = re.match(r"(\d+)\.(\d+)", text)
+    if match is None:
+        raise RuntimeError(f"cannot read the Airflow version {text!r}")
+    return int(match[1]), int(match[2])
+
+
+_AIRFLOW = _release(_airflow_version)
+
+AIRFLOW_V_3_0_PLUS = _AIRFLOW >= (3, 0)
+AIRFLOW_V_3_1_PLUS = _AIRFLOW >= (3, 1)
+AIRFLOW_V_3_2_PLUS = _AIRFLOW >= (3, 2)
+AIRFLOW_V_3_3_PLUS = _AIRFLOW >= (3, 3)
 
 #: ``context["task_state_store"]`` (get/set/delete/clear of JSON values, per task instance) arrived in 3.3.
 HAS_TASK_STATE_STORE = AIRFLOW_V_3_3_PLUS
@@ -29,9 +42,47 @@ READS_CONN_FIELDS = AIRFLOW_V_3_2_PLUS
 #: Before 3.3 a notifier's template field that renders to "" keeps its raw template text (operators are unaffected).
 NOTIFIER_KEEPS_EMPTY_RENDER = not AIRFLOW_V_3_3_PLUS
 
+
+def _since(flag: bool, new: str, old: str) -> str:
+    """``new`` (where a name lives from the version ``flag`` names on) if ``flag`` holds, else ``old``."""
+    return new if flag else old
+
+
 # The Task SDK raises and catches these from 3.2; before, it (and Airflow 2) uses airflow.exceptions.
 # (3.1's airflow.sdk.exceptions has AirflowException but not the others.)
-if AIRFLOW_V_3_2_PLUS:
+_EXCEPTIONS = _since(AIRFLOW_V_3_2_PLUS, "airflow.sdk.exceptions", "airflow.exceptions")
+# airflow.sdk has the operator, sensor and notifier bases from 3.0; BaseHook only from 3.1.
+_SENSORS = _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.sensors.base")
+_SECRETS_MASKER = "airflow.utils.log.secrets_masker"  # Airflow 2
+
+#: Each lazily imported name -> the module it is imported from on the running Airflow.
+_WHERE: dict[str, str] = {
+    "AirflowException": _EXCEPTIONS,
+    "AirflowFailException": _EXCEPTIONS,
+    "AirflowSensorTimeout": _EXCEPTIONS,
+    "AirflowSkipException": _EXCEPTIONS,
+    "AirflowTaskTimeout": _EXCEPTIONS,
+    "TaskDeferred": _EXCEPTIONS,
+    "BaseHook": _since(AIRFLOW_V_3_1_PLUS, "airflow.sdk", "airflow.hooks.base"),
+    "BaseNotifier": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.notifications.basenotifier"),
+    "BaseOperator": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.models"),
+    "BaseSensorOperator": _SENSORS,
+    "PokeReturnValue": _SENSORS,
+    "mask_secret": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk.log", _SECRETS_MASKER),
+    "redact": _since(
+        AIRFLOW_V_3_1_PLUS,
+        "airflow.sdk.log",
+        _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk.execution_time.secrets_masker", _SECRETS_MASKER),
+    ),
+    # The same module on every supported version; only the trigger modules need it.
+    "BaseTrigger": "airflow.triggers.base",
+    "TriggerEvent": "airflow.triggers.base",
+}
+
+if TYPE_CHECKING:
+    # What mypy sees: the newest Airflow's locations (the table above picks the running version's).
+    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk import Context as Context
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
@@ -40,33 +91,8 @@ if AIRFLOW_V_3_2_PLUS:
         AirflowTaskTimeout,
         TaskDeferred,
     )
-else:
-    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined]
-        AirflowException,
-        AirflowFailException,
-        AirflowSensorTimeout,
-        AirflowSkipException,
-        AirflowTaskTimeout,
-        TaskDeferred,
-    )
-
-if AIRFLOW_V_3_1_PLUS:
-    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
     from airflow.sdk.log import mask_secret, redact
-elif AIRFLOW_V_3_0_PLUS:
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.sdk import BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
-    from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef,attr-defined]
-    from airflow.sdk.log import mask_secret  # type: ignore[no-redef,attr-defined]
-else:
-    from airflow.hooks.base import BaseHook  # type: ignore[no-redef,attr-defined]
-    from airflow.models import BaseOperator  # type: ignore[no-redef,attr-defined]
-    from airflow.notifications.basenotifier import BaseNotifier  # type: ignore[no-redef,attr-defined]
-    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue  # type: ignore[no-redef,attr-defined]
-    from airflow.utils.log.secrets_masker import mask_secret, redact  # type: ignore[no-redef,attr-defined]
-
-if TYPE_CHECKING:
-    from airflow.sdk import Context as Context
+    from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
@@ -96,6 +122,22 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    """Import ``name`` from where the running Airflow keeps it, on first use; later lookups find it here."""
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, including those not imported yet."""
+    return sorted({*globals(), *_WHERE})
+
+
 def notifier_init_args(context: Any) -> tuple[Any, ...]:
     """
     Arguments for ``BaseNotifier.__init__``.
@@ -108,8 +150,9 @@ def notifier_init_args(context: Any) -> tuple[Any, ...]:
 
 async def aget_connection(conn_id: str) -> Any:
     """Read a connection from an event loop (the triggerer's) without blocking it."""
+    base_hook = __getattr__("BaseHook")  # a name in the table: a bare global lookup would not import it
     if AIRFLOW_V_3_1_PLUS:
-        return await BaseHook.aget_connection(conn_id)
+        return await base_hook.aget_connection(conn_id)
     from asgiref.sync import sync_to_async  # a dependency of Airflow 2.11 and 3.x
 
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
+    return await sync_to_async(base_hook.get_connection)(conn_id)
