@@ -32,3 +32,16 @@ class VideoSDKOutcomeUnknownError(VideoSDKError, AirflowFailException):
 
     Never retried, by the hook or by Airflow: retrying could phone the person twice.
     """
+
+
+class VideoSDKCallNotAnsweredError(AirflowFailException):
+    """
+    A call reached a final status without being answered (rejected, failed, rang out, ...).
+
+    Not retried by Airflow: a downstream ``trigger_rule="one_failed"`` task phones the next person.
+    """
+
+    def __init__(self, message: str, *, call_id: str | None = None, call_status: str | None = None) -> None:
+        super().__init__(message)
+        self.call_id = call_id
+        self.call_status = call_status

@@ -1,14 +1,15 @@
-"""Sensor that waits until a phoned participant has answered (joined the VideoSDK meeting)."""
+"""Sensors that wait for an answer: a participant joining the meeting, or a call's status (the call API)."""
 
 from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
+from airflow_provider_videosdk.exceptions import VideoSDKCallNotAnsweredError, VideoSDKError, VideoSDKInputError
 from airflow_provider_videosdk.validation import clean_id, clean_seconds, clean_time, run_started_at
 from airflow_provider_videosdk.version_compat import (
+    AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
     BaseSensorOperator,
@@ -18,6 +19,7 @@ from airflow_provider_videosdk.version_compat import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from airflow_provider_videosdk.call_watch import CallLook
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
@@ -27,7 +29,26 @@ DEFERRAL_TIMEOUT_MARGIN = 60.0
 MAX_ANSWER_TIMEOUT = 7 * 24 * 3600.0
 
 
-class SipCallAnsweredSensor(BaseSensorOperator):
+class _VideoSDKSensor(BaseSensorOperator):
+    """What both sensors share: a hook made on first use (the hook module is imported only then)."""
+
+    videosdk_conn_id: str
+    _hook: VideoSDKHook | None = None
+
+    def _get_hook(self) -> VideoSDKHook:
+        if self._hook is None:
+            from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+            self._hook = VideoSDKHook(self.videosdk_conn_id)
+        return self._hook
+
+    def _close_hook(self) -> None:
+        if self._hook is not None:
+            self._hook.close()
+            self._hook = None
+
+
+class SipCallAnsweredSensor(_VideoSDKSensor):
     """
     Succeed once the called participant has joined the meeting, i.e. answered, after the call was made.
 
@@ -85,13 +106,6 @@ class SipCallAnsweredSensor(BaseSensorOperator):
             else clean_time("answered_after", self.answered_after)
         )
 
-    def _get_hook(self) -> VideoSDKHook:
-        if self._hook is None:
-            from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
-
-            self._hook = VideoSDKHook(self.videosdk_conn_id)
-        return self._hook
-
     def _look_up(self) -> dict[str, Any] | None:
         participant = self._get_hook().find_participant(self.meeting_id, self.participant_id, joined_after=self._since)
         if participant is None:
@@ -116,8 +130,7 @@ class SipCallAnsweredSensor(BaseSensorOperator):
             if participant is not None:
                 return participant
         finally:
-            if self._hook is not None:
-                self._hook.close()
+            self._close_hook()
         from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
 
         self.log.info("Deferring: waiting up to %gs in the triggerer", self.timeout)
@@ -160,3 +173,201 @@ class SipCallAnsweredSensor(BaseSensorOperator):
         if event.get("input_error"):
             raise VideoSDKInputError(message)
         raise VideoSDKError(message)
+
+
+class SipCallStatusSensor(_VideoSDKSensor):
+    """
+    Wait for a call placed through VideoSDK's call API (``SipCallOperator``) to be answered.
+
+    Reads ``GET /v2/sip/call/{id}``. It **succeeds** as soon as the call's status or timelog shows
+    ``answered`` and returns the call object (XCom ``return_value``). It **fails at once**, without
+    Airflow retries (:class:`~airflow_provider_videosdk.exceptions.VideoSDKCallNotAnsweredError`,
+    naming the status), when the call reaches a final status without an answer: ``not-answered``,
+    ``missed``, ``rejected``, ``failed``, ``abandoned``, or ``ended`` with no ``answered`` in its
+    timelog; a downstream ``trigger_rule="one_failed"`` task then phones the next person at once.
+    Statuses are compared case-insensitively; one it does not know is logged once and not final.
+
+    On its own ``timeout`` (or ``answer_timeout``) it hangs the call up (``hang_up_on_timeout``),
+    says so in the log, then fails with ``AirflowSensorTimeout`` (skipped with ``soft_fail``; note
+    that Airflow's ``soft_fail`` skips instead of failing on any error, "not answered" included).
+    A call created before the DAG run started (VideoSDK's clock may be up to
+    ``hooks.videosdk.CLOCK_SKEW`` behind) never counts: the sensor fails naming it.
+
+    :param call_id: the call to watch, e.g. ``call.output`` of a ``SipCallOperator``.
+    :param videosdk_conn_id: the ``videosdk`` connection to use.
+    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallStatusTrigger`).
+    :param answer_timeout: seconds to wait for an answer; when given it replaces ``timeout``. Templated.
+    :param hang_up_on_timeout: end the call (``POST /v2/sip/call/end``) when the wait times out,
+        so the phone stops ringing before the next person is phoned.
+    """
+
+    template_fields: Sequence[str] = ("call_id", "answer_timeout")
+    ui_color = "#5568fe"
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        videosdk_conn_id: str = "videosdk_default",
+        deferrable: bool = False,
+        answer_timeout: float | str | None = None,
+        hang_up_on_timeout: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.call_id = call_id
+        self.videosdk_conn_id = videosdk_conn_id
+        self.deferrable = deferrable
+        self.answer_timeout = answer_timeout
+        self.hang_up_on_timeout = hang_up_on_timeout
+        self._hook: VideoSDKHook | None = None
+        self._since: float | None = None
+        self._reported_unknown: set[str] = set()
+        self._last_status: str | None = None
+
+    def _apply_rendered_fields(self, context: Context) -> None:
+        """Check the rendered fields before any request; let ``answer_timeout`` replace ``timeout``."""
+        self.call_id = clean_id("call_id", self.call_id)
+        if self.answer_timeout is not None:
+            self.timeout = clean_seconds("answer_timeout", self.answer_timeout, maximum=MAX_ANSWER_TIMEOUT)
+        self._since = run_started_at(context)
+
+    def _judge(self, call: dict[str, Any]) -> CallLook:
+        from airflow_provider_videosdk.call_watch import judge
+        from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW
+
+        return judge(call, self.call_id, created_after=self._since, skew=CLOCK_SKEW)
+
+    def _decide(self, call: dict[str, Any]) -> dict[str, Any] | None:
+        """The call when answered; None while not final; raises on a final status without an answer."""
+        look = self._judge(call)
+        self._last_status = look.status
+        if look.outcome == "answered":
+            self.log.info("%s", look.message)
+            return call
+        if look.outcome == "unanswered":
+            self.log.error("%s", look.message)
+            raise VideoSDKCallNotAnsweredError(look.message, call_id=self.call_id, call_status=look.status)
+        if look.outcome == "stale":
+            self.log.error("%s", look.message)
+            raise VideoSDKInputError(look.message)
+        if look.outcome == "unknown":
+            if look.status not in self._reported_unknown:
+                self._reported_unknown.add(look.status)
+                self.log.warning("%s", look.message)
+        else:
+            self.log.info("%s", look.message)
+        return None
+
+    def _look_up(self) -> dict[str, Any] | None:
+        return self._decide(self._get_hook().get_call(self.call_id))
+
+    def execute(self, context: Context) -> Any:
+        """Poke until answered or final (or time out); with ``deferrable``, poke once then wait in the triggerer."""
+        self._apply_rendered_fields(context)
+        try:
+            if not self.deferrable:
+                return self._poke_until_done(context)
+            started = time.time()
+            call = self._look_up()
+            if call is not None:
+                return call
+        finally:
+            self._close_hook()
+        from airflow_provider_videosdk.triggers.sip import SipCallStatusTrigger
+
+        self.log.info("Deferring: waiting up to %gs in the triggerer", self.timeout)
+        self.defer(
+            trigger=SipCallStatusTrigger(
+                call_id=self.call_id,
+                end_time=started + self.timeout,
+                poll_interval=self.poke_interval,
+                videosdk_conn_id=self.videosdk_conn_id,
+                created_after=self._since,
+                reported_unknown=sorted(self._reported_unknown),
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_MARGIN),
+        )
+
+    def _poke_until_done(self, context: Context) -> Any:
+        """
+        Airflow's poke loop, with the timeout caught to hang up first. ``soft_fail`` is applied here
+        as Airflow would (its own would turn the timeout into a skip before we could see it).
+        """
+        soft_fail, self.soft_fail = self.soft_fail, False
+        try:
+            return super().execute(context)
+        except AirflowSensorTimeout:
+            self._timed_out(soft_fail)
+        except AirflowFailException as exc:
+            if soft_fail:
+                raise AirflowSkipException(f"Skipping due to soft_fail: {exc}") from exc
+            raise
+        finally:
+            self.soft_fail = soft_fail
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One look-up: done when answered; raises on a final status without an answer."""
+        call = self._look_up()
+        return PokeReturnValue(is_done=call is not None, xcom_value=call)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Resume after the trigger fired: return the call, or fail at once / hang up and time out."""
+        self._apply_rendered_fields(context)
+        event = event or {}
+        status = event.get("status")
+        if status in ("answered", "unanswered", "stale") and isinstance(event.get("call"), dict):
+            call = self._decide(event["call"])
+            if call is not None:
+                return call
+        if status == "timeout":
+            self._last_status = event.get("call_status")
+            try:
+                self._timed_out(self.soft_fail)
+            finally:
+                self._close_hook()
+        message = f"Waiting for call {self.call_id} failed: {event.get('message', event)}"
+        self.log.error("%s", message)
+        if event.get("input_error"):
+            raise VideoSDKInputError(message)
+        raise VideoSDKError(message)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """Also hang up when the deferral itself timed out (the triggerer was down past the deadline)."""
+        error = str((next_kwargs or {}).get("error", ""))
+        if next_method == "__fail__" and "timeout" in error.lower() and self.hang_up_on_timeout:
+            self._apply_rendered_fields(context)
+            try:
+                self._hang_up()
+            finally:
+                self._close_hook()
+        return super().resume_execution(next_method, next_kwargs, context)
+
+    def _hang_up(self) -> str:
+        """End the call; returns what to add to the timeout message. A failed hang-up is logged, not raised."""
+        try:
+            ended = self._get_hook().end_call(self.call_id)
+        except VideoSDKError as exc:
+            self.log.warning("Could not hang up call %s: %s", self.call_id, exc)
+            return "; hanging it up failed"
+        look = self._judge(ended)
+        self.log.warning(
+            "Hung up call %s: it was not answered in time (its status is now '%s')", self.call_id, look.status
+        )
+        if look.outcome == "answered":
+            self.log.warning("Call %s shows 'answered' in its timelog: it was answered as it was hung up", self.call_id)
+        return "; it was hung up"
+
+    def _timed_out(self, soft_fail: bool) -> NoReturn:
+        """Hang up (if asked), then time out: ``AirflowSensorTimeout``, or a skip with ``soft_fail``."""
+        message = (
+            f"Call {self.call_id} was not answered within {self.timeout:g}s "
+            f"(last status: '{self._last_status or 'unknown'}')"
+        )
+        if self.hang_up_on_timeout:
+            message += self._hang_up()
+        self.log.warning("%s", message)
+        if soft_fail:
+            raise AirflowSkipException(message)
+        raise AirflowSensorTimeout(message)

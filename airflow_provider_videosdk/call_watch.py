@@ -1,0 +1,76 @@
+"""
+What one look at a call (``GET /v2/sip/call/{id}``) means to the status sensor and its trigger, free of I/O.
+
+Both read a call's status through :func:`judge`, so the worker's pokes and the triggerer's polls
+decide alike. The meaning of each status is :data:`airflow_provider_videosdk.calls.STATUSES`'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow_provider_videosdk.calls import STATUSES, outcome_of, status_of
+from airflow_provider_videosdk.hooks.call_api import call_created_at
+
+#: Outcomes after which the sensor stops looking.
+FINAL_OUTCOMES = ("answered", "unanswered", "stale")
+
+
+@dataclass(frozen=True)
+class CallLook:
+    """
+    One look at a call: its ``outcome`` and lower-case ``status``, and a sentence saying so.
+
+    ``outcome`` is ``answered``; ``unanswered`` (final, nobody answered); ``stale`` (the call was
+    created before the DAG run started, so it never counts); ``pending`` (not final yet); or
+    ``unknown`` (a status this provider does not know: not final, to be logged once).
+    """
+
+    outcome: str
+    status: str
+    message: str
+
+    @property
+    def final(self) -> bool:
+        """True when the sensor is done looking (answered, final without an answer, or stale)."""
+        return self.outcome in FINAL_OUTCOMES
+
+
+def _iso(when: float) -> str:
+    return datetime.fromtimestamp(when, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def judge(call: dict[str, Any], call_id: str, *, created_after: float | None, skew: float) -> CallLook:
+    """
+    What ``call`` (a call object) means for call ``call_id``.
+
+    A call created more than ``skew`` seconds (VideoSDK's clock may lag ours) before
+    ``created_after`` (the DAG run's start, Unix time) is ``stale`` whatever its status; a call
+    that tells no creation time is judged by its status alone.
+    """
+    status = status_of(call)
+    created = call_created_at(call)
+    if created_after is not None and created is not None and created < created_after - skew:
+        return CallLook(
+            "stale",
+            status,
+            f"Call {call_id} was created at {_iso(created)}, before this DAG run started ({_iso(created_after)}): "
+            "a call from an earlier run never counts (pass this run's call id, e.g. the call task's output)",
+        )
+    outcome = outcome_of(call)
+    if outcome == "answered":
+        return CallLook(outcome, status, f"Call {call_id} was answered (status '{status}')")
+    if outcome == "unanswered":
+        meaning = STATUSES[status][1]
+        if STATUSES[status][0] == "ended":
+            meaning = "it ended with no 'answered' in its timelog"
+        return CallLook(outcome, status, f"Call {call_id} was not answered: its status is '{status}' ({meaning})")
+    if outcome == "unknown":
+        return CallLook(
+            outcome,
+            status,
+            f"Call {call_id} has status '{status}', which this provider does not know: treated as not final",
+        )
+    return CallLook(outcome, status, f"Call {call_id} is '{status}': not answered yet")
