@@ -1,0 +1,122 @@
+"""The call-status chain example and the status sensor run through ``airflow dags test`` against the emulator."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import REPO, user_visible
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from airflow_provider_videosdk.testing import VideoSDKEmulator
+
+pytestmark = pytest.mark.dags
+
+PRIMARY, SECONDARY = "+14155550101", "+14155550102"
+CHAIN = "example_videosdk_call_status_chain"
+POKE_INTERVAL = 2  # the example's
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A DAG folder holding only the call-status chain example, exactly as shipped."""
+    folder = tmp_path / "example_dags"
+    folder.mkdir()
+    shutil.copy(REPO / "example_dags" / f"{CHAIN}.py", folder / f"{CHAIN}.py")
+    return folder
+
+
+def states(result) -> dict[str, tuple[str | None, int]]:
+    return {task: state for (task, _), state in result.states().items()}
+
+
+def final_at(call: dict) -> tuple[str, float]:
+    """The call's last timelog status and when it was reached (Unix time)."""
+    from airflow_provider_videosdk.hooks.call_api import parse_when
+
+    last = call["timelog"][-1]
+    return last["status"], parse_when(last["timestamp"])
+
+
+@pytest.mark.matrix
+def test_the_chain_stops_at_the_primary_when_the_primary_answers(
+    videosdk_emulator: VideoSDKEmulator, run_dag, examples: Path
+) -> None:
+    videosdk_emulator.set_callee(PRIMARY, "answer", after=2)
+    videosdk_emulator.set_callee(SECONDARY, "answer", after=1)  # would answer too, but must never be phoned
+
+    result = run_dag(CHAIN, folder=examples)
+
+    assert result.returncode == 0, result.output[-3000:]
+    assert [c["to"] for c in videosdk_emulator.sip_calls] == [PRIMARY]
+    assert {t: s for t, (s, _) in states(result).items()} == {
+        "create_room": "success",
+        "call_primary": "success",
+        "wait_primary": "success",
+        "call_secondary": "skipped",
+        "wait_secondary": "skipped",
+    }
+    (call,) = videosdk_emulator.sip_calls
+    assert call["body"]["ringingTimeout"] == 30
+    assert f"Call {call['id']} was answered (status 'answered')" in result.output
+    assert "Deferring: waiting up to 90s" in result.output  # it waited in the trigger
+    assert videosdk_emulator.call_ends == []
+    assert PRIMARY not in user_visible(result.output)
+
+
+@pytest.mark.matrix
+@pytest.mark.parametrize(
+    ("script", "conf", "status"),
+    [
+        (("reject", 2), {}, "rejected"),
+        (("never", None), {"ringing_timeout": 4}, "not-answered"),
+        (("fail", None), {}, "failed"),
+    ],
+    ids=["rejects", "rings-out", "fails"],
+)
+def test_an_unanswered_primary_fails_at_once_and_the_secondary_is_phoned_within_a_poke(
+    videosdk_emulator: VideoSDKEmulator, run_dag, examples: Path, script: tuple, conf: dict, status: str
+) -> None:
+    videosdk_emulator.set_callee(PRIMARY, script[0], after=script[1])
+    videosdk_emulator.set_callee(SECONDARY, "answer", after=1)
+
+    result = run_dag(CHAIN, folder=examples, conf=conf)
+
+    calls = videosdk_emulator.sip_calls
+    assert [c["to"] for c in calls] == [PRIMARY, SECONDARY], result.output[-3000:]
+    assert {t: s for t, s in states(result).items()} == {
+        "create_room": ("success", 1),
+        "call_primary": ("success", 1),
+        "wait_primary": ("failed", 1),  # failed at once, not retried despite retries=1
+        "call_secondary": ("success", 1),
+        "wait_secondary": ("success", 1),
+    }
+    assert f"Call {calls[0]['id']} was not answered: its status is '{status}'" in result.output
+    final, at = final_at(calls[0])
+    assert final == status
+    # The secondary is phoned as soon as the primary's call is over, not after a full timeout.
+    assert 0 <= calls[1]["placedAt"] - at <= POKE_INTERVAL + 1
+    assert videosdk_emulator.call_ends == []  # nothing was left ringing
+
+
+@pytest.mark.parametrize("mode", ["poke", "deferrable"])
+def test_a_sensor_that_times_out_on_a_ringing_call_hangs_it_up(
+    videosdk_emulator: VideoSDKEmulator, run_dag, mode: str
+) -> None:
+    videosdk_emulator.set_callee("+14155550180", "never")
+
+    result = run_dag(f"videosdk_call_status_timeout_{mode}")
+
+    assert states(result)["wait"] == ("failed", 1), result.output[-3000:]
+    (call,) = videosdk_emulator.sip_calls
+    (end,) = videosdk_emulator.call_ends
+    assert (end["callId"], end["statusBefore"]) == (call["id"], "ringing")
+    assert call["status"] == "ended" and call["endedAt"] is not None
+    assert "answered" not in [t["status"] for t in call["timelog"]]
+    assert end["at"] - call["placedAt"] >= 3
+    assert f"Hung up call {call['id']}: it was not answered in time (its status is now 'ended')" in result.output
+    assert f"Call {call['id']} was not answered within 3s (last status: 'ringing'); it was hung up" in result.output
