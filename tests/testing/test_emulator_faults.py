@@ -15,10 +15,10 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import jwt
 import pytest
 
 from airflow_provider_videosdk.testing import EmulatorClient, RefusingProxy, VideoSDKEmulator, closed_port
+from tests.testing.wire import connect, send, token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -39,24 +39,6 @@ def emulator() -> Iterator[VideoSDKEmulator]:
 def tls_emulator() -> Iterator[VideoSDKEmulator]:
     with VideoSDKEmulator(tls=True) as emu:
         yield emu
-
-
-def token(emu: VideoSDKEmulator) -> str:
-    now = int(time.time())
-    claims = {"apikey": emu.api_key, "permissions": ["allow_join"], "version": 2, "roles": ["crawler"]}
-    return jwt.encode({**claims, "iat": now, "exp": now + 600}, emu.api_secret, algorithm="HS256")
-
-
-def connect(emu: VideoSDKEmulator, timeout: float = 5) -> http.client.HTTPConnection:
-    if emu.ca_file:
-        context = ssl.create_default_context(cafile=emu.ca_file)
-        return http.client.HTTPSConnection("127.0.0.1", emu.port, timeout=timeout, context=context)
-    return http.client.HTTPConnection("127.0.0.1", emu.port, timeout=timeout)
-
-
-def send(conn: http.client.HTTPConnection, emu: VideoSDKEmulator, method: str, path: str, body: Any = None) -> None:
-    headers = {"Authorization": token(emu), "Content-Type": "application/json"}
-    conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
 
 
 def place_call(emu: VideoSDKEmulator, **call: Any) -> http.client.HTTPResponse:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 
+from airflow_provider_videosdk.testing.emulator.callees import PAGE_FORMATS, CallApiOptions, CalleeScript
 from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
 
 DESCRIPTION = "A local emulator of the VideoSDK REST endpoints this provider uses, over real HTTP on 127.0.0.1."
@@ -29,12 +31,39 @@ def parser() -> argparse.ArgumentParser:
         "--trunk", action="append", default=[], metavar="ID=NUMBER[,NUMBER]", help="a SIP trunk and its numbers"
     )
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a throwaway certificate (path printed)")
+    calls = p.add_argument_group("the newer call API (POST /v2/sip/call)")
+    calls.add_argument(
+        "--callee",
+        action="append",
+        default=[],
+        metavar="TO=SCRIPT",
+        help="script a callee: answer:N, reject:N, voicemail:N (answered after N s), never, fail",
+    )
+    calls.add_argument(
+        "--list-lag", type=float, default=0.0, metavar="SECONDS", help="list a call only SECONDS after its POST"
+    )
+    calls.add_argument("--upper-case-statuses", action="store_true", help="report statuses in upper case")
+    calls.add_argument("--unknown-status", metavar="STATUS", help="report this status instead of ringing")
+    calls.add_argument("--call-id-key", default="id", metavar="KEY", help="the id's key in lists, e.g. callId")
+    calls.add_argument("--page-format", choices=PAGE_FORMATS, default="pageInfo", help="how lists are paged")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the emulator from the command line until interrupted."""
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    try:
+        callees = {to: CalleeScript.parse(script) for to, _, script in (c.partition("=") for c in args.callee)}
+        options = CallApiOptions(
+            list_lag=args.list_lag,
+            upper_case_statuses=args.upper_case_statuses,
+            unknown_status=args.unknown_status,
+            call_id_key=args.call_id_key,
+            page_format=args.page_format,
+        )
+    except ValueError as exc:
+        cli.error(f"--callee or call API option: {exc}")
     answers = {k: float(v) for k, v in (a.split("=", 1) for a in args.answer)}
     trunks = {k: v.split(",") for k, v in (t.split("=", 1) for t in args.trunk)} or None
     emulator = VideoSDKEmulator(
@@ -47,6 +76,9 @@ def main(argv: list[str] | None = None) -> None:
         trunks=trunks,
         tls=args.tls,
     )
+    for to, script in callees.items():
+        emulator.set_callee(to, script.behaviour, script.after)
+    emulator.set_call_api(**dataclasses.asdict(options))
     print(f"VideoSDK emulator listening on {emulator.url}", flush=True)
     if emulator.ca_file:
         print(f"CA certificate: {emulator.ca_file}", flush=True)

@@ -98,6 +98,22 @@ class EmulatorClient:
         """Make callee ``to`` answer ``after`` seconds after being called (None: never)."""
         self._call("POST", "/_emulator/answers", {"to": to, "after": after})
 
+    def sip_calls(self) -> list[dict[str, Any]]:
+        """See :attr:`VideoSDKEmulator.sip_calls`."""
+        return self._call("GET", "/_emulator/sip-calls")
+
+    def call_ends(self) -> list[dict[str, Any]]:
+        """See :attr:`VideoSDKEmulator.call_ends`."""
+        return self._call("GET", "/_emulator/call-ends")
+
+    def set_callee(self, to: str, behaviour: str | None, after: float | None = None) -> None:
+        """See :meth:`VideoSDKEmulator.set_callee`."""
+        self._call("POST", "/_emulator/callees", {"to": to, "behaviour": behaviour, "after": after})
+
+    def set_call_api(self, **options: Any) -> None:
+        """See :meth:`VideoSDKEmulator.set_call_api`."""
+        self._call("POST", "/_emulator/call-api", options)
+
     def reset(self) -> None:
-        """Forget every request, call, room, session, fault and answer."""
+        """See :meth:`VideoSDKEmulator.reset`."""
         self._call("POST", "/_emulator/reset", {})

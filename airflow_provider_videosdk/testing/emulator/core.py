@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import shutil
@@ -12,7 +13,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.testing.emulator import control, seed_api
+from airflow_provider_videosdk.testing.emulator import call_api, control, seed_api
+from airflow_provider_videosdk.testing.emulator.callees import CalleeScript
 from airflow_provider_videosdk.testing.emulator.faults import Fault
 from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL, Handler, Server
 from airflow_provider_videosdk.testing.emulator.state import DEFAULT_TRUNKS, RecordedRequest, Reply, State
@@ -164,8 +166,34 @@ class VideoSDKEmulator:
             else:
                 self._state.answers[to] = after
 
+    def set_callee(self, to: str, behaviour: str | None, after: float | None = None) -> None:
+        """
+        Script callee ``to`` for ``POST /v2/sip/call``; ``behaviour`` None forgets the script.
+
+        ``answer``, ``reject`` or ``voicemail`` (answered, as carriers report it) ``after`` seconds
+        from the POST; ``never`` (rings until ``ringingTimeout``, then ``not-answered``); ``fail``.
+        A callee without a script answers as :meth:`set_answer` / ``answer_after`` say, or never.
+        """
+        script = None if behaviour is None else CalleeScript(behaviour, after)
+        with self._lock:
+            if script is None:
+                self._state.callees.pop(to, None)
+            else:
+                self._state.callees[to] = script
+
+    def set_call_api(self, **options: Any) -> None:
+        """
+        Set the call API's lookup faults (the others keep their value); see :class:`CallApiOptions`.
+
+        ``list_lag`` (seconds before a call is listed), ``upper_case_statuses``, ``unknown_status``
+        (reported instead of ``ringing``), ``call_id_key`` (``callId`` in lists), ``page_format``
+        (``pageInfo``, ``pagination`` or ``bare``).
+        """
+        with self._lock:
+            self._state.call_api = dataclasses.replace(self._state.call_api, **options)
+
     def reset(self) -> None:
-        """Forget every request, call, room, session, fault and answer."""
+        """Forget every request, call, room, session, fault, answer, callee script and call-API option."""
         with self._lock:
             self._state = State()
 
@@ -182,6 +210,23 @@ class VideoSDKEmulator:
         """Calls placed, each the request body plus ``participantId``, ``placedAt`` and ``answerAt``."""
         with self._lock:
             return [dict(c) for c in self._state.calls]
+
+    @property
+    def sip_calls(self) -> list[dict[str, Any]]:
+        """
+        Calls placed through ``POST /v2/sip/call``, oldest first: each the call object as of now
+        (true statuses, no lookup faults) plus ``body``, ``placedAt``, ``endedAt`` (hung up at),
+        ``script`` and ``voicemail`` (answered by voicemail).
+        """
+        now = time.time()
+        with self._lock:
+            return [call_api.emulator_view(c, now) for c in self._state.sip_calls]
+
+    @property
+    def call_ends(self) -> list[dict[str, Any]]:
+        """Every ``POST /v2/sip/call/end`` received: ``callId``, ``body``, ``at`` and ``statusBefore``."""
+        with self._lock:
+            return [dict(e) for e in self._state.call_ends]
 
     @property
     def rooms(self) -> dict[str, dict[str, Any]]:
@@ -231,6 +276,8 @@ class VideoSDKEmulator:
     def _handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         if path.startswith("/_emulator/"):
             return control.handle(self, method, path, body)
+        if path == call_api.PATH or path.startswith(call_api.PATH + "/"):
+            return 200, call_api.handle(self, method, path, query, body)
         route = (method, path)
         if route == ("POST", "/v2/sip/outbound-call"):
             return 200, seed_api.outbound_call(self, body)

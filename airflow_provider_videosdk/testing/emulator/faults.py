@@ -24,7 +24,8 @@ class Fault:
     """
     How to fail the next ``times`` requests that match ``path`` and ``method``.
 
-    ``path`` is a prefix. A fault with ``tls`` set applies to the next ``times`` *connections*
+    ``path`` is a prefix (``/v2/sip/call`` also hits ``/v2/sip/call/end`` and ``/v2/sip/call/{id}``)
+    unless ``exact`` is set. A fault with ``tls`` set applies to the next ``times`` *connections*
     instead (taken when the connection is accepted, whatever it then asks for), and needs
     ``VideoSDKEmulator(tls=True)``.
     """
@@ -43,6 +44,7 @@ class Fault:
     trickle: float | None = None  # send the body one byte every this many seconds
     redirect: str | None = None  # answer with this Location and ``status`` (default 302)
     tls: Literal["fail_handshake", "stall_handshake", "corrupt_after_request"] | None = None
+    exact: bool = False  # ``path`` must equal the request's path, not merely start it
 
     def __post_init__(self) -> None:
         if self.tls is not None and self.tls not in TLS_FAULTS:
@@ -53,13 +55,15 @@ class Fault:
             raise ValueError(f"truncate must be >= 0, got {self.truncate}")
         if self.trickle is not None and self.trickle <= 0:
             raise ValueError(f"trickle must be > 0 seconds, got {self.trickle}")
+        if self.exact and self.path is None:
+            raise ValueError("exact needs a path")
 
     def matches(self, method: str, path: str) -> bool:
         """True when this (non-TLS) fault applies to a request of ``method`` to ``path``."""
         return (
             self.tls is None
             and (self.method is None or self.method == method)
-            and (self.path is None or path.startswith(self.path))
+            and (self.path is None or (path == self.path if self.exact else path.startswith(self.path)))
         )
 
 

@@ -6,7 +6,15 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.testing.emulator.state import E164, SIP, Reply, bad_request, now_iso, positive_int
+from airflow_provider_videosdk.testing.emulator.state import (
+    E164,
+    SIP,
+    Reply,
+    bad_request,
+    now_iso,
+    positive_int,
+    session_id,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
@@ -96,22 +104,26 @@ def validate_room(emu: VideoSDKEmulator, room_id: str) -> dict[str, Any]:
 
 
 def sessions(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> dict[str, Any]:
-    """Seeded sessions plus, per meeting, one ongoing session of the callees who answered; newest first."""
+    """Seeded sessions plus, per meeting, one ongoing session of who answered a call (either API); newest first."""
     room_id = query["roomId"][0] if query.get("roomId") else None
     page = positive_int(query, "page", 1)
     per_page = positive_int(query, "perPage", 20)
     now = time.time()
     with emu._lock:
-        answered = [c for c in emu._state.calls if c["answerAt"] is not None and c["answerAt"] <= now]
+        joins: list[tuple[str, str, str, float, float | None]] = [
+            (c["meetingId"], c["participantId"], c["displayName"], c["answerAt"], None)
+            for c in emu._state.calls
+            if c["answerAt"] is not None and c["answerAt"] <= now
+        ]
+        joins += [join for call in emu._state.sip_calls if (join := call.join(now)) is not None]
         found = [s for s in emu._state.sessions if room_id is None or s["roomId"] == room_id]
     by_room: dict[str, list[tuple[str, str, float, float | None]]] = {}
-    for call in answered:
-        if room_id is None or call["meetingId"] == room_id:
-            join = (call["participantId"], call["displayName"], call["answerAt"], None)
-            by_room.setdefault(call["meetingId"], []).append(join)
+    for room, pid, name, joined, left in joins:
+        if room_id is None or room == room_id:
+            by_room.setdefault(room, []).append((pid, name, joined, left))
     for room, participants in by_room.items():
         start = min(joined for _, _, joined, _ in participants)
-        session = {"id": f"session-{room}", "roomId": room, "start": start, "end": None, "participants": participants}
+        session = {"id": session_id(room), "roomId": room, "start": start, "end": None, "participants": participants}
         found.append(session)
     found.sort(key=lambda s: s["start"], reverse=True)
     last_page = max(1, -(-len(found) // per_page))

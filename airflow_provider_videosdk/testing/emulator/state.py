@@ -1,4 +1,4 @@
-"""What the emulator remembers (requests, calls, rooms, sessions, faults) and the helpers its routes share."""
+"""What the emulator remembers (requests, calls, rooms, sessions, faults, callees) and the helpers its routes share."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_videosdk.testing.emulator.callees import CallApiOptions, CalleeScript, SipCall
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing.emulator.faults import Fault
@@ -40,6 +42,10 @@ class State:
     answers: dict[str, float] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     connections: int = 0
+    sip_calls: list[SipCall] = field(default_factory=list)  # placed through POST /v2/sip/call
+    call_ends: list[dict[str, Any]] = field(default_factory=list)  # POST /v2/sip/call/end requests
+    callees: dict[str, CalleeScript] = field(default_factory=dict)
+    call_api: CallApiOptions = field(default_factory=CallApiOptions)
 
 
 class Reply(Exception):
@@ -58,6 +64,11 @@ def bad_request(message: str) -> Reply:
 def now_iso(ts: float | None = None) -> str:
     """Epoch seconds (default now) as an ISO-8601 UTC string."""
     return datetime.fromtimestamp(ts if ts is not None else time.time(), tz=timezone.utc).isoformat()
+
+
+def session_id(room_id: str) -> str:
+    """The id of the ongoing session that callees who answered join in ``room_id``."""
+    return f"session-{room_id}"
 
 
 def positive_int(query: dict[str, list[str]], name: str, default: int) -> int:
