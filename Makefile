@@ -6,7 +6,7 @@ VENV3 := .venv-af3
 VENV2 := .venv-af2
 TMP := .tmp
 
-.PHONY: demo test test-fast lint matrix test-af3 test-af2 e2e bench bench-triggers dist check-wheel clean
+.PHONY: demo test test-fast lint matrix test-af3 test-af2 e2e bench bench-triggers bench-escalation dist check-wheel clean
 
 $(VENV3)/.installed: pyproject.toml
 	scripts/venv.sh $(AIRFLOW3) 3.11 $(VENV3)
@@ -53,6 +53,10 @@ bench-triggers: $(VENV3)/.installed
 	$(VENV3)/bin/pip install -q apache-airflow-providers-http "apache-airflow==$(AIRFLOW3)"
 	$(VENV3)/bin/python benchmarks/triggers.py --n 1 200 1000 --latency 0.3 --interval 2 --deadline 20 \
 		--contenders native to_thread http_sensor_trigger
+
+## bench-escalation: from the primary's final status to the secondary's call, call-status chain vs sessions chain
+bench-escalation: $(VENV3)/.installed
+	$(VENV3)/bin/python benchmarks/escalation_latency.py
 
 ## dist: build the wheel and sdist into dist/ and check their metadata with twine
 dist: $(VENV3)/.installed
