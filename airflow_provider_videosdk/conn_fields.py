@@ -113,6 +113,16 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         exclusive_minimum=True,
     ),
     ExtraField(
+        "reconcile_timeout",
+        "Reconcile window (seconds)",
+        "When placing a call (POST /v2/sip/call) gets no clear answer, look it up for this long before "
+        "reporting the outcome unknown; 0 disables the look-up. The call is never resent.",
+        "number",
+        10.0,
+        minimum=0,
+        maximum=600,
+    ),
+    ExtraField(
         "allow_insecure_http",
         "Allow plain http:// to a non-loopback host",
         "Without it, http:// is refused for any host but loopback: the token would travel in clear text.",

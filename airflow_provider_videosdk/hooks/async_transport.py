@@ -58,7 +58,7 @@ class AsyncTransport:
         async def trace(event: str, info: dict[str, Any]) -> None:
             # A proxy's CONNECT goes out with the same trace: it is not our request.
             if event.endswith(".send_request_headers.started") and info["request"].method != b"CONNECT":
-                progress.sent = True
+                progress.mark_sent()  # may raise (the caller's record failed): then nothing is sent
 
         async def exchange() -> RawResponse:
             async with self.client.stream(

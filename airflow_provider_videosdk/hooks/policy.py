@@ -46,10 +46,53 @@ class Phase(enum.Enum):
 
 
 @dataclass
+class SendWatch:
+    """
+    Across every attempt of one request: whether VideoSDK may have received it, told as it changes.
+
+    ``may_have_arrived`` turns True just before the first byte of an attempt leaves, and back to
+    False when VideoSDK's answer proves that attempt was not processed (429, 503 with
+    ``Retry-After``, a 4xx). ``on_change`` is called with the new value *before* it takes effect:
+    before the byte leaves, so a caller can write its state down first (the operator's intent store).
+    If ``on_change`` raises, nothing is sent and the error propagates as :class:`WatchFailed`.
+    """
+
+    on_change: Callable[[bool], None] | None = None
+    may_have_arrived: bool = False
+
+    def set(self, value: bool) -> None:
+        """Record a change (no-op when unchanged), telling ``on_change`` first."""
+        if value == self.may_have_arrived:
+            return
+        if self.on_change is not None:
+            try:
+                self.on_change(value)
+            except Exception as exc:
+                raise WatchFailed(exc) from exc
+        self.may_have_arrived = value
+
+
+class WatchFailed(Exception):
+    """Raised out of a transport when :attr:`SendWatch.on_change` failed; the request was not sent."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"recording the request's progress failed ({type(cause).__name__})")
+        self.cause = cause
+
+
+@dataclass
 class Progress:
     """What a transport records while it sends one request; read to classify a failure."""
 
     sent: bool = False
+    watch: SendWatch | None = None
+
+    def mark_sent(self) -> None:
+        """Called by a transport right before the request's first byte leaves."""
+        if not self.sent:
+            if self.watch is not None:
+                self.watch.set(True)
+            self.sent = True
 
 
 def failure_phase(progress: Progress) -> Phase:
@@ -75,6 +118,8 @@ class ApiRequest:
     idempotent: bool | None = None
     require: str | None = None
     unknown: str = "the request may or may not have been processed"
+    #: A JSON list is a valid answer too (some list endpoints answer a bare list).
+    allow_list: bool = False
 
     @property
     def resendable(self) -> bool:
@@ -106,10 +151,12 @@ class BodyTooLarge(Exception):
 class _Retry(Exception):
     """Internal: the attempt failed in a way that may be retried, after ``retry_after`` if given."""
 
-    def __init__(self, error: VideoSDKError, retry_after: float | None = None) -> None:
+    def __init__(self, error: VideoSDKError, retry_after: float | None = None, *, refused: bool = False) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        #: VideoSDK's answer says it did not process the request (429, 503 with Retry-After).
+        self.refused = refused
 
 
 class Exchange:
@@ -122,41 +169,63 @@ class Exchange:
     """
 
     def __init__(
-        self, request: ApiRequest, config: VideoSDKConfig, log: Any, clock: Callable[[], float] = time.monotonic
+        self,
+        request: ApiRequest,
+        config: VideoSDKConfig,
+        log: Any,
+        clock: Callable[[], float] = time.monotonic,
+        watch: SendWatch | None = None,
     ) -> None:
         self.request = request
         self.config = config
         self.log = log
         self.clock = clock
+        #: Told when the request may have reached VideoSDK, and when an answer proves it did not.
+        self.watch = watch
         self.attempts = 0
         #: No retry starts, and none runs, past this: the call's wall-clock budget.
         self.retry_deadline = clock() + config.retry_max_wait
         self._attempt_deadline = 0.0
         self._attempt_timeout = 0.0
 
-    def begin(self) -> float:
-        """Start an attempt; returns its timeout in seconds (a wall-clock limit for the whole attempt)."""
+    def begin(self) -> tuple[float, Progress]:
+        """
+        Start an attempt: returns its timeout in seconds (a wall-clock limit for the whole attempt,
+        from connecting to the answer's last byte) and the :class:`Progress` its transport records.
+        """
         self.attempts += 1
         timeout = self.config.timeout
         if self.attempts > 1:
             timeout = min(timeout, self.retry_deadline - self.clock())
         self._attempt_deadline = self.clock() + timeout
         self._attempt_timeout = timeout
-        return timeout
+        return timeout, Progress(watch=self.watch)
 
     def answered(self, response: RawResponse) -> dict[str, Any] | float:
         """The JSON object asked for, or seconds to wait before the next attempt; raises when done failing."""
         try:
             return self._judge(response)
         except _Retry as retry:
+            if retry.refused:
+                self._not_processed()
             return self._wait_or_give_up(retry)
 
     def failed(self, progress: Progress, exc: BaseException) -> float:
         """After a transport failure: seconds to wait before the next attempt; raises when it may not be retried."""
+        if isinstance(exc, WatchFailed):
+            raise VideoSDKError(f"{self.request.where}: not sent, because {exc}") from exc.cause
         try:
             self._judge_failure(failure_phase(progress), exc)
         except _Retry as retry:
             return self._wait_or_give_up(retry)
+
+    def _not_processed(self) -> None:
+        """VideoSDK's answer proves it did not carry the request out: tell the watch (best effort)."""
+        if self.watch is not None:
+            try:
+                self.watch.set(False)
+            except WatchFailed as exc:
+                self.log.warning("%s: could not record that VideoSDK refused the request: %s", self.request.where, exc)
 
     def interrupted(self, progress: Progress, exc: BaseException, *, outcome_unknown: bool) -> None:
         """
@@ -186,6 +255,8 @@ class Exchange:
         request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
         data = _json_or_none(response.body)
         if 200 <= status < 300:
+            if req.allow_list and isinstance(data, list):
+                return data  # type: ignore[return-value]
             if not isinstance(data, dict):
                 problem = "a body that is not a JSON object"
             elif req.require and not (isinstance(data.get(req.require), str) and data[req.require]):
@@ -206,9 +277,11 @@ class Exchange:
         # 429 was never processed. A 503 that says when to come back was refused, not half-done;
         # without Retry-After a 503 on a POST is as ambiguous as any other 5xx.
         if status == 429 or (status == 503 and retry_after is not None):
-            raise _Retry(err, retry_after)
+            raise _Retry(err, retry_after, refused=True)
         if status >= 500 and req.resendable:
             raise _Retry(err, retry_after)
+        if 400 <= status < 500:
+            self._not_processed()
         self._final(err)
 
     def _judge_failure(self, phase: Phase, exc: BaseException) -> NoReturn:

@@ -5,10 +5,17 @@ Phase tracking: the session's adapter builds urllib3 connections of our own clas
 (TCP, a proxy's ``CONNECT``, the TLS handshake) happens before anything of the request is
 written; the first ``send()`` of request bytes marks the :class:`Progress` of the request in
 flight. So a failure is "never sent" only when the transport saw that nothing left.
+
+One deadline: connecting is bounded by the timeout, and every read of the answer, the status line
+and headers included, by what is left of it (:class:`_DeadlineSocket`), so a server that trickles
+its headers cannot hold a request past its deadline.
 """
 
 from __future__ import annotations
 
+import http.client
+import io
+import socket
 import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -24,7 +31,51 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk.hooks.policy import ApiRequest
 
 _PROGRESS: ContextVar[Progress | None] = ContextVar("videosdk_progress", default=None)
+_DEADLINE: ContextVar[float | None] = ContextVar("videosdk_deadline", default=None)
 _READ_SIZE = 65536
+
+
+class _DeadlineSocket:
+    """
+    A socket as an answer reads it: each read waits only for what is left of the request's deadline.
+
+    ``http.client`` reads the status line, the headers and the body through ``sock.makefile("rb")``;
+    the file made here reads through :meth:`recv_into`, which sets the socket's timeout to the time
+    left before each read (a per-read timeout alone lets a trickled answer last forever).
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode: str = "rb") -> io.BufferedReader:
+        """A buffered reader over :meth:`recv_into` (the socket stays open while it is, as with a real makefile)."""
+        self._sock._io_refs += 1  # type: ignore[attr-defined]
+        return io.BufferedReader(socket.SocketIO(self, mode))  # type: ignore[arg-type]
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """Read into ``buffer``, waiting at most until the deadline."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the answer did not arrive in full before the deadline")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer, nbytes, flags)
+
+    def _decref_socketios(self) -> None:
+        self._sock._decref_socketios()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """``http.client``'s response, reading through a :class:`_DeadlineSocket` when a deadline is set."""
+
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        deadline = _DEADLINE.get()
+        if deadline is not None and isinstance(sock, socket.socket):  # not a TLS-in-TLS proxy tunnel
+            sock = _DeadlineSocket(sock, deadline)
+        super().__init__(sock, *args, **kwargs)
 
 
 class _PhaseTracking:
@@ -46,16 +97,16 @@ class _PhaseTracking:
                 self.connect()  # what http.client would do inside send(), but before the mark
             progress = _PROGRESS.get()
             if progress is not None:
-                progress.sent = True
+                progress.mark_sent()  # may raise (the caller's record failed): then nothing is sent
         super().send(data)  # type: ignore[misc]
 
 
 class _HTTPConnection(_PhaseTracking, HTTPConnection):
-    pass
+    response_class = _DeadlineResponse
 
 
 class _HTTPSConnection(_PhaseTracking, HTTPSConnection):
-    pass
+    response_class = _DeadlineResponse
 
 
 class _HTTPPool(HTTPConnectionPool):
@@ -115,6 +166,7 @@ class SyncTransport:
         """
         deadline = time.monotonic() + timeout
         reset = _PROGRESS.set(progress)
+        reset_deadline = _DEADLINE.set(deadline)
         try:
             response = self.session.request(
                 request.method,
@@ -128,6 +180,7 @@ class SyncTransport:
             )
         finally:
             _PROGRESS.reset(reset)
+            _DEADLINE.reset(reset_deadline)
         try:
             body = _read_body(response, deadline)
         except BaseException:
@@ -142,17 +195,13 @@ class SyncTransport:
 
 
 def _read_body(response: requests.Response, deadline: float) -> bytes:
-    """Read the body chunk by chunk, each socket read bounded by what is left of the deadline."""
+    """Read the body chunk by chunk (each socket read is bounded by the deadline: see :class:`_DeadlineSocket`)."""
     raw = response.raw
-    sock = getattr(raw.connection, "sock", None)
     chunks: list[bytes] = []
     size = 0
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
+        if deadline - time.monotonic() <= 0:
             raise TimeoutError("the answer did not arrive in full before the deadline")
-        if sock is not None:
-            sock.settimeout(left)
         chunk = raw.read1(_READ_SIZE)
         if not chunk:
             return b"".join(chunks)

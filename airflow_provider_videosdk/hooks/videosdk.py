@@ -1,32 +1,25 @@
-"""Hook for VideoSDK's REST API: connection settings, auth, and the calls the provider uses, sync and async."""
+"""Hook for VideoSDK's REST API: auth, and the calls the provider uses, sync and async, under one policy."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import dataclasses
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
-from airflow_provider_videosdk.conn_fields import DEFAULT_BASE_URL, EXTRAS, ExtraField
-from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, Progress, shape_error
+from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
+from airflow_provider_videosdk.hooks import call_api
+from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
+from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, SendWatch, shape_error
 from airflow_provider_videosdk.hooks.transport import SyncTransport
-from airflow_provider_videosdk.validation import (
-    OutboundCall,
-    clean_bool,
-    clean_id,
-    clean_int,
-    clean_seconds,
-    clean_text,
-    mask_phone,
-)
+from airflow_provider_videosdk.validation import OutboundCall, clean_id, mask_phone
 from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:
@@ -40,65 +33,6 @@ CLOCK_SKEW = 30.0
 SESSIONS_PER_PAGE = 50
 MAX_SESSION_PAGES = 20
 CALL_UNKNOWN = "the call may or may not have been placed (check the meeting before calling again)"
-
-
-@dataclass(frozen=True)
-class VideoSDKConfig:
-    """Settings read from a ``videosdk`` connection (see :mod:`conn_fields`). Secrets are left out of ``repr``."""
-
-    base_url: str
-    api_key: str | None
-    api_secret: str | None = field(repr=False)
-    token: str | None = field(repr=False)
-    timeout: float = EXTRAS["timeout"].default
-    token_ttl: int = EXTRAS["token_ttl"].default
-    retry_attempts: int = EXTRAS["retry_attempts"].default
-    retry_max_wait: float = EXTRAS["retry_max_wait"].default
-    retry_backoff: float = EXTRAS["retry_backoff"].default
-    log_full_numbers: bool = False
-
-
-def parse_extra(spec: ExtraField, value: Any) -> Any:
-    """Check one connection extra against its description; raises naming the field."""
-    if spec.type == "boolean":
-        return clean_bool(spec.name, value)
-    if spec.type == "integer":
-        return clean_int(spec.name, value, minimum=int(spec.minimum or 0), maximum=int(spec.maximum or 2**31))
-    if spec.type == "number":
-        return clean_seconds(
-            spec.name, value, maximum=spec.maximum or float("inf"), allow_zero=not spec.exclusive_minimum
-        )
-    return clean_text(f"{spec.name} (connection extra)", value, max_length=8192)
-
-
-def read_config(conn: Any, conn_id: str, overrides: dict[str, Any] | None = None) -> VideoSDKConfig:
-    """Read and check a connection's settings; ``overrides`` (e.g. an operator's) win over its extras."""
-    extra = conn.extra_dejson
-    values: dict[str, Any] = {}
-    for spec in conn_fields.EXTRA_FIELDS:
-        value = (overrides or {}).get(spec.name)
-        if value is None:
-            value = extra.get(spec.name, extra.get(f"extra__videosdk__{spec.name}"))
-        if value not in ("", None):
-            values[spec.name] = parse_extra(spec, value)
-    token = values.pop("token", None)
-    secret = conn.password or None
-    for sensitive in (token, secret):
-        if sensitive:
-            mask_secret(sensitive)
-    if token is None and not (conn.login and secret):
-        raise VideoSDKInputError(
-            f"Connection {conn_id!r} needs an API key (login) and API secret (password), "
-            "or a pre-minted token in the 'token' extra"
-        )
-    allow_http = values.pop("allow_insecure_http", False)
-    return VideoSDKConfig(
-        base_url=_base_url(conn.host, conn.port, conn.schema, allow_http),
-        api_key=conn.login or None,
-        api_secret=secret,
-        token=token,
-        **values,
-    )
 
 
 class VideoSDKHook(BaseHook):
@@ -217,7 +151,14 @@ class VideoSDKHook(BaseHook):
             self._transport.close()
             self._transport = None
 
-    def send(self, request: ApiRequest, *, interrupt_is_outcome_unknown: bool = True) -> dict[str, Any]:
+    def send(
+        self,
+        request: ApiRequest,
+        *,
+        interrupt_is_outcome_unknown: bool = True,
+        watch: SendWatch | None = None,
+        budget: float | None = None,
+    ) -> dict[str, Any]:
         """
         Send ``request`` under the retry policy and return its JSON object.
 
@@ -225,13 +166,15 @@ class VideoSDKHook(BaseHook):
             arrives while a non-idempotent request is in flight, raise
             :class:`VideoSDKOutcomeUnknownError` chained to it, so Airflow does not retry blindly.
             Set False where something else remembers the attempt (the task state store).
+        :param watch: told, before the first byte of any attempt leaves, that VideoSDK may now
+            have the request, and when an answer proves it did not (see :class:`SendWatch`).
+        :param budget: seconds the whole request, retries included, may take at most.
         """
-        cfg = self.config
+        cfg = _within(self.config, budget)
         transport = self._sync_transport()
-        exchange = Exchange(request, cfg, self.log)
+        exchange = Exchange(request, cfg, self.log, watch=watch)
         while True:
-            timeout = exchange.begin()
-            progress = Progress()
+            timeout, progress = exchange.begin()
             step: dict[str, Any] | float
             try:
                 response = transport.send(request, cfg.base_url + request.path, self.get_token(), timeout, progress)
@@ -257,7 +200,13 @@ class VideoSDKHook(BaseHook):
         return number if self.config.log_full_numbers else mask_phone(number)
 
     def outbound_call(
-        self, call: OutboundCall | None = None, /, *, interrupt_is_outcome_unknown: bool = True, **fields: Any
+        self,
+        call: OutboundCall | None = None,
+        /,
+        *,
+        interrupt_is_outcome_unknown: bool = True,
+        watch: SendWatch | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
         """
         Dial a callee through a SIP trunk into a meeting (``POST /v2/sip/outbound-call``); never resent.
@@ -269,7 +218,101 @@ class VideoSDKHook(BaseHook):
         call = call or OutboundCall.build(**fields)
         # DEBUG: an INFO line costs more than the rest of the hook; callers log the outcome once per task.
         self.log.debug("Placing a SIP call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
-        return self.send(outbound_call_request(call), interrupt_is_outcome_unknown=interrupt_is_outcome_unknown)
+        return self.send(
+            outbound_call_request(call), interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch
+        )
+
+    # -- the call API (/v2/sip/call) ---------------------------------------------------------------
+
+    def place_call(
+        self,
+        call: SipCall | None = None,
+        /,
+        *,
+        interrupt_is_outcome_unknown: bool = True,
+        watch: SendWatch | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """
+        Place a call (``POST /v2/sip/call``) and return the call object (``id``, ``status``, ...); never resent.
+
+        Pass a :class:`~airflow_provider_videosdk.calls.SipCall` or its fields as keywords, all
+        checked before anything is sent. A participant id is generated when none is given, so that
+        when the POST's outcome is unknown (5xx without ``Retry-After``, a dropped or cut answer, a
+        read timeout) the call can be looked up (:meth:`find_call`) for up to the connection's
+        ``reconcile_timeout`` seconds before :class:`VideoSDKOutcomeUnknownError` is raised.
+        """
+        call = call or SipCall.build(**fields)
+        if call.participant_id is None:
+            call = dataclasses.replace(call, participant_id=call_api.new_participant_id())
+        started = time.time()
+        self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
+        request = call_api.place_call_request(call)
+        try:
+            answer = self.send(request, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
+        except VideoSDKOutcomeUnknownError as exc:
+            if not _reconcilable(exc):
+                raise
+            found = self._reconcile(call, started, exc)
+            if found is None:
+                raise _not_found(exc, call, self.config.reconcile_timeout) from None
+            return found
+        return call_api.call_from_answer(answer, request.where)
+
+    def _reconcile(self, call: SipCall, since: float, error: VideoSDKError) -> dict[str, Any] | None:
+        """Look for the call whose POST had no clear answer, for up to ``reconcile_timeout`` seconds."""
+        window = self.config.reconcile_timeout
+        if window <= 0:
+            return None
+        self.log.warning("%s. Looking the call up for up to %gs before giving up.", error, window)
+        deadline = time.monotonic() + window
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                found = self.find_call(call.meeting_id, call.participant_id, since=since, budget=left)
+            except VideoSDKError as exc:
+                self.log.warning("Looking the call up failed (%s); trying again", exc)
+                found = None
+            if found is not None:
+                self.log.warning("%s", _reconciled_text(found, call))
+                return found
+            time.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
+        return None
+
+    def get_call(self, call_id: Any) -> dict[str, Any]:
+        """The call ``call_id`` (``GET /v2/sip/call/{id}``), with its ``status`` and ``timelog``."""
+        request = call_api.get_call_request(call_id)
+        return call_api.call_from_answer(self.send(request), request.where)
+
+    def list_calls(
+        self, room_id: Any = None, *, search: Any = None, since: float | None = None, budget: float | None = None
+    ) -> list[dict[str, Any]]:
+        """
+        Every call that matches, from all pages (``GET /v2/sip/call``), newest first as VideoSDK lists them.
+
+        :param room_id: only calls into this meeting (room).
+        :param search: VideoSDK's free-text filter (to, from, room id).
+        :param since: Unix time; only calls created since then.
+        """
+        listing = call_api.CallListing(room_id, search=search, since=since)
+        while not listing.feed(self.send(listing.request(), budget=budget)):
+            pass
+        return listing.calls
+
+    def find_call(
+        self, meeting_id: Any, participant_id: Any, *, since: float | None = None, budget: float | None = None
+    ) -> dict[str, Any] | None:
+        """
+        The newest call into ``meeting_id`` for ``participant_id`` created since ``since`` (less
+        :data:`CLOCK_SKEW`), or None.
+        """
+        participant_id = clean_id("participant_id", participant_id)
+        start = None if since is None else since - CLOCK_SKEW
+        return call_api.match_call(self.list_calls(meeting_id, since=start, budget=budget), participant_id)
+
+    def end_call(self, call_id: Any) -> dict[str, Any]:
+        """Hang the call up (``POST /v2/sip/call/end``) and return the call; retried, as ending twice is harmless."""
+        request = call_api.end_call_request(call_id)
+        return call_api.call_from_answer(self.send(request), request.where)
 
     def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
         """``POST /v2/rooms``; idempotent on ``custom_room_id``. Returns the room, with ``roomId``."""
@@ -346,15 +389,16 @@ class AsyncVideoSDKClient:
             await self._transport.aclose()
             self._transport = None
 
-    async def send(self, request: ApiRequest) -> dict[str, Any]:
+    async def send(
+        self, request: ApiRequest, *, watch: SendWatch | None = None, budget: float | None = None
+    ) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.send`; a cancellation propagates (the triggerer only reads)."""
-        hook, cfg = self.hook, self.hook.config
+        hook, cfg = self.hook, _within(self.hook.config, budget)
         if self._transport is None:
             raise RuntimeError("use the client inside 'async with hook.async_client() as client'")
-        exchange = Exchange(request, cfg, hook.log)
+        exchange = Exchange(request, cfg, hook.log, watch=watch)
         while True:
-            timeout = exchange.begin()
-            progress = Progress()
+            timeout, progress = exchange.begin()
             step: dict[str, Any] | float
             try:
                 response = await self._transport.send(
@@ -375,6 +419,68 @@ class AsyncVideoSDKClient:
         """Async :meth:`VideoSDKHook.outbound_call`."""
         return await self.send(outbound_call_request(call))
 
+    async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
+        if call.participant_id is None:
+            call = dataclasses.replace(call, participant_id=call_api.new_participant_id())
+        started = time.time()
+        request = call_api.place_call_request(call)
+        try:
+            answer = await self.send(request, watch=watch)
+        except VideoSDKOutcomeUnknownError as exc:
+            if not _reconcilable(exc):
+                raise
+            found = await self._reconcile(call, started, exc)
+            if found is None:
+                raise _not_found(exc, call, self.hook.config.reconcile_timeout) from None
+            return found
+        return call_api.call_from_answer(answer, request.where)
+
+    async def _reconcile(self, call: SipCall, since: float, error: VideoSDKError) -> dict[str, Any] | None:
+        log, window = self.hook.log, self.hook.config.reconcile_timeout
+        if window <= 0:
+            return None
+        log.warning("%s. Looking the call up for up to %gs before giving up.", error, window)
+        deadline = time.monotonic() + window
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                found = await self.find_call(call.meeting_id, call.participant_id, since=since, budget=left)
+            except VideoSDKError as exc:
+                log.warning("Looking the call up failed (%s); trying again", exc)
+                found = None
+            if found is not None:
+                log.warning("%s", _reconciled_text(found, call))
+                return found
+            await asyncio.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
+        return None
+
+    async def get_call(self, call_id: Any) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.get_call`."""
+        request = call_api.get_call_request(call_id)
+        return call_api.call_from_answer(await self.send(request), request.where)
+
+    async def list_calls(
+        self, room_id: Any = None, *, search: Any = None, since: float | None = None, budget: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Async :meth:`VideoSDKHook.list_calls`."""
+        listing = call_api.CallListing(room_id, search=search, since=since)
+        while not listing.feed(await self.send(listing.request(), budget=budget)):
+            pass
+        return listing.calls
+
+    async def find_call(
+        self, meeting_id: Any, participant_id: Any, *, since: float | None = None, budget: float | None = None
+    ) -> dict[str, Any] | None:
+        """Async :meth:`VideoSDKHook.find_call`."""
+        participant_id = clean_id("participant_id", participant_id)
+        start = None if since is None else since - CLOCK_SKEW
+        return call_api.match_call(await self.list_calls(meeting_id, since=start, budget=budget), participant_id)
+
+    async def end_call(self, call_id: Any) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.end_call`."""
+        request = call_api.end_call_request(call_id)
+        return call_api.call_from_answer(await self.send(request), request.where)
+
     async def find_participant(
         self, meeting_id: Any, participant_id: Any, *, joined_after: float | None = None
     ) -> dict[str, Any] | None:
@@ -383,6 +489,40 @@ class AsyncVideoSDKClient:
         while not lookup.feed(await self.send(lookup.request())):
             pass
         return lookup.found
+
+
+def _within(config: VideoSDKConfig, budget: float | None) -> VideoSDKConfig:
+    """``config`` with its timeout and retry budget cut to ``budget`` seconds (a bounded look-up)."""
+    if budget is None:
+        return config
+    budget = max(budget, 0.1)
+    return dataclasses.replace(
+        config, timeout=min(config.timeout, budget), retry_max_wait=min(config.retry_max_wait, budget)
+    )
+
+
+def _reconcilable(error: VideoSDKOutcomeUnknownError) -> bool:
+    """
+    False when an interruption (task timeout, termination) caused the error: the task must stop
+    now, and a later try (or the intent store) takes over.
+    """
+    cause = error.__cause__
+    return cause is None or isinstance(cause, Exception)
+
+
+def _not_found(error: VideoSDKOutcomeUnknownError, call: SipCall, window: float) -> VideoSDKOutcomeUnknownError:
+    looked = f"; no call for participant {call.participant_id} appeared in meeting {call.meeting_id}'s calls"
+    looked += f" within {window:g}s" if window > 0 else " (reconcile_timeout is 0: not looked up)"
+    return VideoSDKOutcomeUnknownError(
+        f"{error}{looked}", status=error.status, api_message=error.api_message, request_id=error.request_id
+    )
+
+
+def _reconciled_text(found: dict[str, Any], call: SipCall) -> str:
+    return (
+        f"VideoSDK did place the call: found call {found['id']} (participant {call.participant_id}, status "
+        f"{found.get('status')}) in meeting {call.meeting_id}; not dialling again"
+    )
 
 
 def outbound_call_request(call: OutboundCall) -> ApiRequest:
@@ -467,30 +607,3 @@ def parse_time(value: Any, where: str) -> float:
     except ValueError:
         raise shape_error(where, f"{value[:40]!r} is not an ISO-8601 timestamp") from None
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _base_url(host: str | None, port: int | None, schema: str | None, allow_http: bool) -> str:
-    """Build the API base URL from a full URL or a bare host (+ port, + schema as scheme)."""
-    if not host:
-        return DEFAULT_BASE_URL
-    host = host.strip()
-    if "://" not in host:
-        host = f"{schema or 'https'}://{host}" + (f":{port}" if port else "")
-    parts = urlsplit(host)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise VideoSDKInputError(f"host must be an http(s) URL such as {DEFAULT_BASE_URL} or a host name, got {host!r}")
-    if parts.scheme == "http" and not allow_http and not _is_loopback(parts.hostname):
-        raise VideoSDKInputError(
-            f"host {parts.hostname!r} uses plain http://, which would send the token in clear text; "
-            "use https://, or set the connection extra allow_insecure_http=true if you must"
-        )
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname).is_loopback
-    except ValueError:
-        return False

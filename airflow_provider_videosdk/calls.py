@@ -1,0 +1,231 @@
+"""
+VideoSDK's call API (``/v2/sip/call``): the call to place, checked once, and what each status means.
+
+:class:`SipCall` is the body of ``POST /v2/sip/call``; each field's wire name, bounds and meaning are
+written once, on the field, and the operator's template fields, the JSON body and the README table
+are derived from them. :data:`STATUSES` is the one table of call statuses: the sensor, the trigger,
+``skip_if_answered`` and the README all read it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from airflow_provider_videosdk.exceptions import VideoSDKInputError
+from airflow_provider_videosdk.validation import (
+    MAX_DISPLAY_NAME_LENGTH,
+    clean_callee,
+    clean_e164,
+    clean_id,
+    clean_seconds,
+    clean_text,
+)
+
+#: Bounds of the numbers and the metadata a call takes (the provider's, checked before sending).
+MAX_RINGING_TIMEOUT = 300.0
+MAX_CALL_DURATION = 24 * 3600.0
+MAX_METADATA_BYTES = 4096
+
+
+def _meta(wire: str, doc: str, *, required: bool = False) -> dict[str, Any]:
+    """A :class:`SipCall` field's facts: its JSON name in the body, its meaning, and whether it is required."""
+    return {"wire": wire, "doc": doc, "required": required}
+
+
+def clean_metadata(name: str, value: Any) -> dict[str, Any]:
+    """A JSON object (string keys) of at most :data:`MAX_METADATA_BYTES` bytes when encoded."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise VideoSDKInputError(f"{name} must be a JSON object (a dict with string keys), got {type(value).__name__}")
+    try:
+        size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise VideoSDKInputError(f"{name} must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
+    if size > MAX_METADATA_BYTES:
+        raise VideoSDKInputError(f"{name} must be under {MAX_METADATA_BYTES} bytes as JSON, got {size}")
+    return value
+
+
+@dataclass(frozen=True)
+class SipCall:
+    """
+    One call through VideoSDK's call API (``POST /v2/sip/call``), checked.
+
+    Build it with :meth:`build`, which checks every field and raises :class:`VideoSDKInputError`
+    naming the first bad one; ``None`` leaves an optional field out of the body.
+    """
+
+    to: str = field(metadata=_meta("sipCallTo", "E.164 number or SIP URI to phone", required=True))
+    meeting_id: str = field(metadata=_meta("destinationRoomId", "the meeting (room) the callee joins", required=True))
+    gateway_id: str = field(
+        metadata=_meta("gatewayId", "the outbound gateway (the seed API's trunk id)", required=True)
+    )
+    from_number: str | None = field(
+        default=None, metadata=_meta("sipCallFrom", "caller number, one of the gateway's; default its first")
+    )
+    display_name: str | None = field(
+        default=None, metadata=_meta("participant.name", "the callee's name in the meeting")
+    )
+    participant_id: str | None = field(
+        default=None, metadata=_meta("participant.id", "the callee's participant id; generated when omitted")
+    )
+    ringing_timeout: float | None = field(
+        default=None,
+        metadata=_meta("ringingTimeout", f"seconds to ring before `not-answered`, > 0 and <= {MAX_RINGING_TIMEOUT:g}"),
+    )
+    max_call_duration: float | None = field(
+        default=None,
+        metadata=_meta(
+            "maxCallDuration", f"seconds after which VideoSDK ends an answered call, > 0 and <= {MAX_CALL_DURATION:g}"
+        ),
+    )
+    metadata: dict[str, Any] | None = field(
+        default=None, metadata=_meta("metadata", f"a JSON object kept on the call, under {MAX_METADATA_BYTES} bytes")
+    )
+
+    @classmethod
+    def build(cls, **values: Any) -> SipCall:
+        """Check every field and build the call; unknown names are refused."""
+        unknown = set(values) - set(CALL_API_FIELDS)
+        if unknown:
+            raise VideoSDKInputError(f"unknown call field(s): {', '.join(sorted(unknown))}")
+        for name in CALL_API_FIELDS:
+            if values.get(name) is None and _FIELDS[name].metadata["required"]:
+                raise VideoSDKInputError(f"{name} is required (got None: did a template or XCom render to nothing?)")
+        return cls(**{name: _CLEAN[name](name, value) for name, value in values.items() if value is not None})
+
+    @classmethod
+    def from_fields_of(cls, owner: Any) -> SipCall:
+        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
+        return cls.build(**{name: getattr(owner, name) for name in CALL_API_FIELDS})
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of ``POST /v2/sip/call`` (dotted wire names nest: ``participant.id``)."""
+        body: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            outer, _, inner = f.metadata["wire"].partition(".")
+            if inner:
+                body.setdefault(outer, {})[inner] = value
+            else:
+                body[outer] = value
+        return body
+
+
+def _clean_number(maximum: float) -> Any:
+    def clean(name: str, value: Any) -> float:
+        return clean_seconds(name, value, maximum=maximum)
+
+    return clean
+
+
+_CLEAN: dict[str, Any] = {
+    "to": clean_callee,
+    "meeting_id": clean_id,
+    "gateway_id": clean_id,
+    "from_number": clean_e164,
+    "display_name": lambda name, value: clean_text(name, value, max_length=MAX_DISPLAY_NAME_LENGTH),
+    "participant_id": clean_id,
+    "ringing_timeout": _clean_number(MAX_RINGING_TIMEOUT),
+    "max_call_duration": _clean_number(MAX_CALL_DURATION),
+    "metadata": clean_metadata,
+}
+_FIELDS = {f.name: f for f in fields(SipCall)}
+#: The call's fields, in order: :class:`~airflow_provider_videosdk.operators.sip.SipCallOperator`'s template fields.
+CALL_API_FIELDS: tuple[str, ...] = tuple(_FIELDS)
+
+
+def call_fields_table() -> str:
+    """The README's table of :class:`SipCall`'s fields (a test checks the README holds exactly this)."""
+    rows = ["| operator argument | body field | required | meaning |", "|---|---|---|---|"]
+    for f in fields(SipCall):
+        required = "yes" if f.metadata["required"] else "no"
+        rows.append(f"| `{f.name}` | `{f.metadata['wire']}` | {required} | {f.metadata['doc']} |")
+    return "\n".join(rows)
+
+
+# -- statuses ---------------------------------------------------------------------------------------
+
+#: What a call's status means: ``answered``; ``unanswered`` (final, nobody answered: call the next
+#: person); ``ended`` (final: answered if the timelog shows ``answered``, else unanswered);
+#: ``pending`` (not final yet). Names as VideoSDK's server SDK spells them; compared case-insensitively.
+STATUSES: dict[str, tuple[str, str]] = {
+    "initiated": ("pending", "VideoSDK is setting the call up"),
+    "ringing": ("pending", "the callee's phone is ringing"),
+    "answered": ("answered", "the callee picked up (a voicemail pickup reports this too)"),
+    "ended": ("ended", "the call is over: answered if its timelog shows `answered`, else not"),
+    "not-answered": ("unanswered", "it rang until `ringing_timeout` and nobody picked up"),
+    "missed": ("unanswered", "the callee missed the call"),
+    "rejected": ("unanswered", "the callee declined the call"),
+    "failed": ("unanswered", "the call could not be set up (bad number, gateway error)"),
+    "abandoned": ("unanswered", "the call was given up before it was answered"),
+    "incoming": ("pending", "an inbound call (not placed by this provider)"),
+    "verified": ("pending", "an inbound call was verified"),
+    **{
+        s: ("pending", "a transfer or room switch in progress or done")
+        for s in (
+            "transfer-initiated",
+            "transfer-accepted",
+            "transferring",
+            "transfer-ringing",
+            "transferred",
+            "transfer-failed",
+            "switch-room-initiated",
+            "switch-room-completed",
+            "switch-room-failed",
+        )
+    },
+}
+#: What the status sensor does for each kind of status.
+SENSOR_EFFECT = {
+    "answered": "succeeds, returning the call",
+    "unanswered": "fails at once, without Airflow retries (the next call runs)",
+    "ended": "succeeds if the timelog shows `answered`, else fails at once",
+    "pending": "keeps waiting",
+}
+
+
+def call_id_of(call: dict[str, Any]) -> str | None:
+    """A call object's id: ``id``, or ``callId`` as some lists spell it."""
+    value = call.get("id", call.get("callId"))
+    return value if isinstance(value, str) and value else None
+
+
+def status_of(call: dict[str, Any]) -> str:
+    """The call's status, lower case (empty when absent)."""
+    status = call.get("status")
+    return status.strip().lower() if isinstance(status, str) else ""
+
+
+def timelog_statuses(call: dict[str, Any]) -> list[str]:
+    """The statuses the call's timelog records, lower case, in order (entries of any shape are tolerated)."""
+    timelog = call.get("timelog")
+    if not isinstance(timelog, list):
+        return []
+    return [e["status"].strip().lower() for e in timelog if isinstance(e, dict) and isinstance(e.get("status"), str)]
+
+
+def outcome_of(call: dict[str, Any]) -> str:
+    """
+    ``answered``, ``unanswered`` or ``pending`` for a call object, by :data:`STATUSES`; ``unknown``
+    for a status not in the table (callers log it and treat it as not final).
+    """
+    status = status_of(call)
+    if status == "answered" or "answered" in timelog_statuses(call):
+        return "answered"
+    kind = STATUSES.get(status, ("unknown", ""))[0]
+    return "unanswered" if kind == "ended" else kind
+
+
+def status_table() -> str:
+    """The README's status table (a test checks the README holds exactly this)."""
+    rows = ["| status | meaning | the status sensor |", "|---|---|---|"]
+    for status, (kind, meaning) in STATUSES.items():
+        rows.append(f"| `{status}` | {meaning} | {SENSOR_EFFECT[kind]} |")
+    rows.append(f"| any other | a status this provider does not know: logged once | {SENSOR_EFFECT['pending']} |")
+    return "\n".join(rows)

@@ -1,0 +1,174 @@
+"""
+VideoSDK's call API (``/v2/sip/call``) as requests and answers, free of I/O.
+
+The sync hook and the async client send what is built here through the same policy, so both
+place, read, list and end calls identically. Placing a call is never resent once a byte of it may
+have left; reading and ending a call may be retried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow_provider_videosdk.calls import call_id_of
+from airflow_provider_videosdk.exceptions import VideoSDKError
+from airflow_provider_videosdk.hooks.policy import ApiRequest, shape_error
+from airflow_provider_videosdk.validation import clean_id, clean_text
+
+if TYPE_CHECKING:
+    from airflow_provider_videosdk.calls import SipCall
+
+CALL_PATH = "/v2/sip/call"
+CALLS_PER_PAGE = 50
+#: More pages than this, and a look-up gives up rather than answer "not found".
+MAX_CALL_PAGES = 20
+#: Seconds between look-ups while reconciling a call whose POST had no clear answer.
+RECONCILE_INTERVAL = 1.0
+PLACE_UNKNOWN = "the call may or may not have been placed"
+
+
+def new_participant_id() -> str:
+    """A participant id for a call, so that the call can be found again whatever happens to its POST."""
+    return f"airflow-{uuid.uuid4().hex[:16]}"
+
+
+def place_call_request(call: SipCall) -> ApiRequest:
+    """``POST /v2/sip/call``: never resent once it may have left."""
+    return ApiRequest("POST", CALL_PATH, json=call.body(), unknown=PLACE_UNKNOWN)
+
+
+def get_call_request(call_id: Any) -> ApiRequest:
+    """``GET /v2/sip/call/{id}``."""
+    return ApiRequest("GET", f"{CALL_PATH}/{quote(clean_id('call_id', call_id), safe='')}")
+
+
+def end_call_request(call_id: Any) -> ApiRequest:
+    """``POST /v2/sip/call/end``: hanging up twice does no harm, so it may be retried."""
+    body = {"callId": clean_id("call_id", call_id)}
+    return ApiRequest(
+        "POST", f"{CALL_PATH}/end", json=body, idempotent=True, unknown="the call may or may not have been ended"
+    )
+
+
+def call_from_answer(answer: dict[str, Any], where: str) -> dict[str, Any]:
+    """The call object of a ``{data: call}`` answer (or a bare call), with ``id`` set even if it said ``callId``."""
+    call = answer.get("data", answer)
+    if not isinstance(call, dict):
+        raise shape_error(where, f"'data' is {type(call).__name__}, not a call object")
+    return normalize_call(call, where)
+
+
+def normalize_call(call: Any, where: str) -> dict[str, Any]:
+    """A call object with its id under ``id``; raises if it has none."""
+    if not isinstance(call, dict):
+        raise shape_error(where, f"a call is {type(call).__name__}, not an object")
+    call_id = call_id_of(call)
+    if call_id is None:
+        raise shape_error(where, "a call has no 'id' (nor 'callId')")
+    return call if call.get("id") == call_id else {**call, "id": call_id}
+
+
+def participant_id_of(call: dict[str, Any]) -> str | None:
+    """The participant id a call object carries (``participant.id``, or ``participantId``)."""
+    participant = call.get("participant")
+    value = participant.get("id") if isinstance(participant, dict) else call.get("participantId")
+    return value if isinstance(value, str) and value else None
+
+
+def call_created_at(call: dict[str, Any]) -> float | None:
+    """When the call was created, as Unix time (``createdAt``, ``start`` or its first timelog entry), if told."""
+    candidates = [call.get("createdAt"), call.get("start")]
+    timelog = call.get("timelog")
+    if isinstance(timelog, list) and timelog and isinstance(timelog[0], dict):
+        candidates += [timelog[0].get("timestamp"), timelog[0].get("time")]
+    for value in candidates:
+        when = parse_when(value)
+        if when is not None:
+            return when
+    return None
+
+
+def parse_when(value: Any) -> float | None:
+    """An ISO-8601 string (UTC when it names no zone) or epoch milliseconds as Unix time; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value / 1000.0
+    if isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    return None
+
+
+class CallListing:
+    """
+    Page through ``GET /v2/sip/call``: every page, in any of the formats VideoSDK uses.
+
+    Pages come as ``{data, pageInfo: {lastPage}}``, ``{data, pagination: {totalPages}}`` or a bare
+    list. The I/O is the caller's: ``while not listing.feed(send(listing.request())): pass``.
+    """
+
+    def __init__(self, room_id: Any = None, *, search: Any = None, since: float | None = None) -> None:
+        self.params: dict[str, Any] = {"perPage": CALLS_PER_PAGE}
+        if room_id is not None:
+            self.params["roomId"] = clean_id("room_id", room_id)
+        if search is not None:
+            self.params["search"] = clean_text("search", search)
+        if since is not None:
+            self.params["startDate"] = int(since * 1000)
+        self.since = since
+        self.page = 1
+        self.calls: list[dict[str, Any]] = []
+
+    def request(self) -> ApiRequest:
+        """The request for the current page."""
+        return ApiRequest("GET", CALL_PATH, params={**self.params, "page": self.page}, allow_list=True)
+
+    def feed(self, answer: Any) -> bool:
+        """Take one page; True when every page has been read."""
+        where = f"GET {CALL_PATH}"
+        items, last_page = _page(answer, where)
+        for item in items:
+            call = normalize_call(item, where)
+            created = call_created_at(call)
+            # The filter is also applied here: an API that ignores startDate must not hand back old calls.
+            if self.since is None or created is None or created >= self.since:
+                self.calls.append(call)
+        if self.page >= last_page:
+            return True
+        if self.page >= MAX_CALL_PAGES:
+            raise VideoSDKError(
+                f"{where}: {last_page} pages of calls match; read the first {MAX_CALL_PAGES} "
+                f"({MAX_CALL_PAGES * CALLS_PER_PAGE} calls) and stopped. Narrow the look-up (a room, a start time)."
+            )
+        self.page += 1
+        return False
+
+
+def _page(answer: Any, where: str) -> tuple[list[Any], int]:
+    """A page's items and the number of the last page."""
+    if isinstance(answer, list):  # a bare list: the only page
+        return answer, 1
+    items = answer.get("data", [])
+    if not isinstance(items, list):
+        raise shape_error(where, f"'data' is {type(items).__name__}, not a list")
+    for key, last in (("pageInfo", "lastPage"), ("pagination", "totalPages")):
+        info = answer.get(key)
+        if isinstance(info, dict):
+            value = info.get(last, 1)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise shape_error(where, f"'{key}.{last}' is {value!r}, not a page number")
+            return items, max(value, 1)
+    return items, 1
+
+
+def match_call(calls: list[dict[str, Any]], participant_id: str) -> dict[str, Any] | None:
+    """The newest call for ``participant_id`` among ``calls``, if any."""
+    matching = [c for c in calls if participant_id_of(c) == participant_id]
+    return max(matching, key=lambda c: call_created_at(c) or 0.0) if matching else None
