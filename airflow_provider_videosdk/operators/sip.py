@@ -1,4 +1,4 @@
-"""Operator that phones a person into a VideoSDK meeting through a SIP trunk."""
+"""Operators that phone a person into a VideoSDK meeting: the seed's outbound-call API and the newer call API."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall, clean_id, run_started_at
 from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseOperator
@@ -14,26 +15,279 @@ from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseO
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from airflow_provider_videosdk.hooks.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
 # Key in the task state store (Airflow 3.3+) that remembers a call across the tries of a task instance.
 PLACED_CALL_KEY = "videosdk_placed_call"
+#: What ``skip_if_answered`` does when it cannot tell whether an earlier callee answered.
+SKIP_ON_ERROR_CHOICES = ("call", "skip", "fail")
+# The intent's states. "intended": written before anything is sent; nothing left yet, so a retry may
+# dial. "sending": the first byte of the POST is about to leave; a retry must look the call up, never
+# dial. "not_placed": the try ended and VideoSDK certainly placed nothing. "placed": the result is stored.
+# ("dialling", which 0.1.0 wrote before the POST, means what "sending" means.)
+INTENDED, SENDING, NOT_PLACED, PLACED = "intended", "sending", "not_placed", "placed"
+MAY_HAVE_SENT = (SENDING, "dialling")
 
 
-class SipOutboundCallOperator(BaseOperator):
+class _CallOperator(BaseOperator):
+    """
+    What both call operators share: ``skip_if_answered``, and exactly once across retries.
+
+    Exactly once (Airflow 3.3+, the task state store): before anything can fail, the connection is
+    read and the token minted; then the try writes its intent (``intended``), marks it ``sending``
+    right before the first byte of the POST leaves, and stores the result after. A retry that finds
+    a result returns it; one that finds ``sending`` looks the call up and never dials; one that
+    finds ``intended`` or ``not_placed`` dials (nothing had left). Whatever ends a try, if no byte of
+    it could have reached VideoSDK, it records ``not_placed``.
+    """
+
+    def __init__(
+        self,
+        *,
+        skip_if_answered: Sequence[str] | None = None,
+        skip_if_answered_on_error: str = "call",
+        videosdk_conn_id: str = "videosdk_default",
+        redial_on_retry: bool = False,
+        retry_attempts: int | None = None,
+        retry_max_wait: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if skip_if_answered_on_error not in SKIP_ON_ERROR_CHOICES:
+            raise VideoSDKInputError(
+                f"skip_if_answered_on_error must be one of {', '.join(SKIP_ON_ERROR_CHOICES)}, "
+                f"got {skip_if_answered_on_error!r}"
+            )
+        self.skip_if_answered = skip_if_answered
+        self.skip_if_answered_on_error = skip_if_answered_on_error
+        self.videosdk_conn_id = videosdk_conn_id
+        self.redial_on_retry = redial_on_retry
+        self.retry_attempts = retry_attempts
+        self.retry_max_wait = retry_max_wait
+
+    # -- what each operator defines --------------------------------------------------------------
+
+    def _checked_call(self) -> Any:
+        """The rendered call, checked (raises naming the first bad field)."""
+        raise NotImplementedError
+
+    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+        """Place the call; returns the result to store and push (JSON-serialisable)."""
+        raise NotImplementedError
+
+    def _find_placed(self, hook: VideoSDKHook, call: Any, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The result of a call an earlier try began (intent ``sending``), if it can be found."""
+        raise NotImplementedError
+
+    def _finish(self, context: Context, result: dict[str, Any]) -> str:
+        """Push the result's parts to XCom and return the ``return_value``."""
+        raise NotImplementedError
+
+    # -- the shared flow -----------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> str:
+        """Check the rendered call; skip it if an earlier callee answered, else dial (once) and return its id."""
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        # Check every rendered value before looking anything up or sending anything.
+        call = self._checked_call()
+        earlier = self._earlier_calls()
+        hook = VideoSDKHook(
+            self.videosdk_conn_id, retry_attempts=self.retry_attempts, retry_max_wait=self.retry_max_wait
+        )
+        try:
+            # Everything that can fail before dialling fails here, before any intent is written.
+            hook.get_token()
+            self._skip_if_answered(hook, call, earlier, context)
+            store: Any = None if self.redial_on_retry else context.get("task_state_store")
+            if store is None and not self.redial_on_retry and context["ti"].try_number > 1:
+                self.log.warning(
+                    "Try %d: this Airflow has no task state store, so whether an earlier try placed the call "
+                    "cannot be known; dialling (every failure that may have placed it fails without retries).",
+                    context["ti"].try_number,
+                )
+            if store is None:
+                result = self._place(hook, call, None, True)
+            else:
+                result = self._place_once(hook, call, store, context)
+        finally:
+            hook.close()
+        return self._finish(context, result)
+
+    def _place_once(self, hook: VideoSDKHook, call: Any, store: Any, context: Context) -> dict[str, Any]:
+        """Dial unless an earlier try of this task instance may have; the intent is written before the call."""
+        from airflow_provider_videosdk.hooks.policy import SendWatch
+
+        ti = context["ti"]
+        record = store.get(PLACED_CALL_KEY)
+        # A manual clear raises max_tries: that is a new request for a call, not a retry.
+        if isinstance(record, dict) and record.get("max_tries") == ti.max_tries:
+            state = record.get("state")
+            if state == PLACED:
+                self.log.info(
+                    "The call was already placed on an earlier try (%s); not dialling again. "
+                    "Set redial_on_retry=True to place a new call on every try.",
+                    _describe(_stored_result(record)),
+                )
+                return _stored_result(record)
+            if state in MAY_HAVE_SENT:
+                return self._recover(hook, call, record)
+            if state in (INTENDED, NOT_PLACED):
+                self.log.info("Try %s sent nothing to VideoSDK; dialling", record.get("try_number"))
+        participant_id = call.participant_id or f"airflow-{uuid.uuid4().hex[:16]}"
+        call = dataclasses.replace(call, participant_id=participant_id)
+        intent = {
+            "state": INTENDED,
+            "participant_id": participant_id,
+            "try_number": ti.try_number,
+            "max_tries": ti.max_tries,
+            "intended_at": time.time(),
+        }
+        try:
+            store.set(PLACED_CALL_KEY, intent)
+        except Exception as exc:
+            raise VideoSDKError(
+                "Could not write the call's intent to the task state store, so the call was not placed: "
+                f"without it a retry could phone twice ({type(exc).__name__})"
+            ) from exc
+
+        def record_progress(may_have_arrived: bool) -> None:
+            store.set(PLACED_CALL_KEY, {**intent, "state": SENDING if may_have_arrived else INTENDED})
+
+        watch = SendWatch(on_change=record_progress)
+        try:
+            result = self._place(hook, call, watch, False)
+        except BaseException:
+            if not watch.may_have_arrived:  # nothing VideoSDK could have acted on: the next try dials
+                try:
+                    store.set(PLACED_CALL_KEY, {**intent, "state": NOT_PLACED})
+                except Exception as exc:
+                    self.log.warning("Could not record that the call was not placed (%s)", type(exc).__name__)
+            raise
+        try:
+            store.set(PLACED_CALL_KEY, {**intent, "state": PLACED, "result": result})
+        except Exception:
+            self.log.warning("The call was placed but its result could not be stored; a retry will look it up")
+        return result
+
+    def _recover(self, hook: VideoSDKHook, call: Any, record: dict[str, Any]) -> dict[str, Any]:
+        """An earlier try's POST may have reached VideoSDK and it died before recording the result: find it."""
+        participant_id = str(record.get("participant_id"))
+        self.log.warning(
+            "Try %s began this call (participant %s) and may have sent it, but did not record the result; "
+            "looking for it in meeting %s",
+            record.get("try_number"),
+            participant_id,
+            call.meeting_id,
+        )
+        found = self._find_placed(hook, call, record)
+        if found is not None:
+            self.log.info("Found it: the earlier try placed the call (%s); not dialling again", _describe(found))
+            return found
+        raise VideoSDKOutcomeUnknownError(
+            f"An earlier try may have placed this call (participant {participant_id}) and was interrupted before "
+            f"VideoSDK answered; it cannot be found in meeting {call.meeting_id}, so whether the phone rang cannot "
+            "be told. Not dialling again; set redial_on_retry=True to dial on every try."
+        )
+
+    # -- skip_if_answered ------------------------------------------------------------------------
+
+    def _earlier_calls(self) -> list[str]:
+        value = self.skip_if_answered
+        if value is None:
+            return []
+        if isinstance(value, str) or not all(isinstance(v, str) or v is None for v in value):
+            raise VideoSDKInputError(
+                "skip_if_answered must be a list of call or participant IDs, e.g. [call_primary.output]"
+            )
+        # An earlier call that was never placed (its task failed) has no ID: it cannot have answered.
+        return [clean_id("skip_if_answered", v) for v in value if v is not None]
+
+    def _skip_if_answered(self, hook: VideoSDKHook, call: Any, earlier: list[str], context: Context) -> None:
+        """Skip if an earlier call was answered; hang up earlier calls still ringing."""
+        since = run_started_at(context)
+        for earlier_id in earlier:
+            try:
+                answered = self._answered(hook, call, earlier_id, since)
+            except VideoSDKInputError:
+                raise
+            except VideoSDKError as exc:
+                self._cannot_tell(hook, call, earlier_id, exc)
+                continue
+            if answered is not None:
+                message = f"{answered}; not phoning {hook.phone_for_log(call.to)}"
+                self.log.info("%s", message)
+                raise AirflowSkipException(message)
+
+    def _answered(self, hook: VideoSDKHook, call: Any, earlier_id: str, since: float | None) -> str | None:
+        """Why ``earlier_id`` (a call id, else a participant id) counts as answered, or None."""
+        from airflow_provider_videosdk.calls import outcome_of, status_of
+        from airflow_provider_videosdk.hooks.call_api import call_created_at
+        from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW
+
+        try:
+            earlier_call = hook.get_call(earlier_id)
+        except VideoSDKError as exc:
+            if exc.status not in (400, 404):
+                raise
+            earlier_call = None  # not a call id: a participant id of the seed API
+        if earlier_call is not None:
+            created = call_created_at(earlier_call)
+            if since is not None and created is not None and created < since - CLOCK_SKEW:
+                self.log.info("Call %s is from before this DAG run: it does not count", earlier_id)
+                return None
+            outcome = outcome_of(earlier_call)
+            if outcome == "answered":
+                return f"Call {earlier_id} was already answered (status {status_of(earlier_call)})"
+            if outcome in ("pending", "unknown"):
+                self.log.info(
+                    "Call %s is still %s: hanging it up before phoning the next person",
+                    earlier_id,
+                    status_of(earlier_call),
+                )
+                try:
+                    hook.end_call(earlier_id)
+                except VideoSDKError as exc:
+                    self.log.warning("Could not hang call %s up: %s", earlier_id, exc)
+            return None
+        found = hook.find_participant(call.meeting_id, earlier_id, joined_after=since)
+        if found is None:
+            return None
+        return (
+            f"Participant {earlier_id} already answered: it joined meeting {call.meeting_id} "
+            f"(session {found.get('sessionId')})"
+        )
+
+    def _cannot_tell(self, hook: VideoSDKHook, call: Any, earlier_id: str, exc: VideoSDKError) -> None:
+        choice = self.skip_if_answered_on_error
+        reason = f"Could not tell whether {earlier_id} answered ({exc})"
+        if choice == "fail":
+            raise VideoSDKError(f"{reason}; skip_if_answered_on_error='fail'") from exc
+        if choice == "skip":
+            self.log.warning("%s; skipping this call (skip_if_answered_on_error='skip')", reason)
+            raise AirflowSkipException(f"{reason}; skipped (skip_if_answered_on_error='skip')")
+        self.log.warning(
+            "%s; phoning %s anyway (skip_if_answered_on_error='call': an extra call costs a minute, "
+            "a skipped one leaves the incident unattended)",
+            reason,
+            hook.phone_for_log(call.to),
+        )
+
+
+class SipOutboundCallOperator(_CallOperator):
     """
     Place an outbound SIP call and inject it into a VideoSDK meeting (``POST /v2/sip/outbound-call``).
 
     Returns the call's participant ID (XCom ``return_value``) and also pushes it under the key
     ``participant_id``.
 
-    Exactly once across task retries (Airflow 3.3+): before dialling, the try writes its intent
-    (participant ID, try, ``max_tries``) to the task state store, and the result after. A retry
-    that finds a result returns it; one that finds only an intent (the earlier try died mid-call)
-    does not dial but looks the participant up in the meeting, and fails with
-    :class:`VideoSDKOutcomeUnknownError` if it is not there. Without a store (Airflow < 3.3), an
-    interruption while the call is in flight fails the task without Airflow retries instead.
+    Exactly once across task retries (Airflow 3.3+): see the README's "Exactly once". A retry
+    whose earlier try may have sent the call looks the participant up in the meeting and fails with
+    :class:`VideoSDKOutcomeUnknownError` if it is not there; it never dials twice. Without a store
+    (Airflow < 3.3), an interruption while the call is in flight fails the task without Airflow
+    retries instead.
 
     :param to: E.164 number (``+14155550100``) or SIP URI (``sip:+14155550100@sip.example.com``).
     :param display_name: the caller's name as shown in the meeting.
@@ -42,9 +296,12 @@ class SipOutboundCallOperator(BaseOperator):
     :param from_number: caller number, one of the trunk's numbers; default the trunk's first.
     :param participant_id: custom participant ID; one is generated when omitted on Airflow 3.3+
         (so an interrupted call can be found again), else VideoSDK generates it.
-    :param skip_if_answered: participant IDs of earlier calls in an escalation (e.g.
-        ``[call_primary.output]``): if any of them joined this meeting since the DAG run started,
-        the task is skipped instead of phoning the next person.
+    :param skip_if_answered: participant IDs (or call IDs of :class:`SipCallOperator`) of earlier
+        calls in an escalation (e.g. ``[call_primary.output]``): if any of them answered since the
+        DAG run started, the task is skipped instead of phoning the next person; an earlier call
+        still ringing is hung up.
+    :param skip_if_answered_on_error: when that cannot be told (VideoSDK down): ``"call"``
+        (default: phone anyway), ``"skip"`` or ``"fail"``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
     :param redial_on_retry: dial on every try, even when an earlier try placed the call.
     :param retry_attempts: overrides the connection's ``retry_attempts``.
@@ -63,138 +320,137 @@ class SipOutboundCallOperator(BaseOperator):
         trunk_id: str,
         from_number: str | None = None,
         participant_id: str | None = None,
-        skip_if_answered: Sequence[str] | None = None,
-        videosdk_conn_id: str = "videosdk_default",
-        redial_on_retry: bool = False,
-        retry_attempts: int | None = None,
-        retry_max_wait: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.to, self.display_name, self.meeting_id = to, display_name, meeting_id
         self.trunk_id, self.from_number, self.participant_id = trunk_id, from_number, participant_id
-        self.skip_if_answered = skip_if_answered
-        self.videosdk_conn_id = videosdk_conn_id
-        self.redial_on_retry = redial_on_retry
-        self.retry_attempts = retry_attempts
-        self.retry_max_wait = retry_max_wait
 
-    def execute(self, context: Context) -> str:
-        """Check the rendered call; skip it if an earlier callee answered, else dial (once) and return the ID."""
-        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+    def _checked_call(self) -> OutboundCall:
+        return OutboundCall.from_fields_of(self)
 
-        # Check every rendered value before looking anything up or sending anything.
-        call = OutboundCall.from_fields_of(self)
-        earlier = self._earlier_callees()
-        hook = VideoSDKHook(
-            self.videosdk_conn_id, retry_attempts=self.retry_attempts, retry_max_wait=self.retry_max_wait
-        )
-        try:
-            self._skip_if_answered(hook, call, earlier, context)
-            store: Any = None if self.redial_on_retry else context.get("task_state_store")
-            if store is None and not self.redial_on_retry and context["ti"].try_number > 1:
-                self.log.warning(
-                    "Try %d: this Airflow has no task state store, so whether an earlier try placed the call "
-                    "cannot be known; dialling (every failure that may have placed it fails without retries).",
-                    context["ti"].try_number,
-                )
-            participant_id = self._dial(hook, call) if store is None else self._dial_once(hook, call, store, context)
-        finally:
-            hook.close()
-        context["ti"].xcom_push(key="participant_id", value=participant_id)
-        return participant_id
-
-    def _earlier_callees(self) -> list[str]:
-        value = self.skip_if_answered
-        if value is None:
-            return []
-        if isinstance(value, str) or not all(isinstance(v, str) or v is None for v in value):
-            raise VideoSDKInputError("skip_if_answered must be a list of participant IDs, e.g. [call_primary.output]")
-        # An earlier call that was never placed (its task failed) has no ID: it cannot have answered.
-        return [clean_id("skip_if_answered", v) for v in value if v is not None]
-
-    def _skip_if_answered(self, hook: VideoSDKHook, call: OutboundCall, earlier: list[str], context: Context) -> None:
-        if not earlier:
-            return
-        since = run_started_at(context)
-        for participant_id in earlier:
-            found = hook.find_participant(call.meeting_id, participant_id, joined_after=since)
-            if found is not None:
-                message = (
-                    f"Participant {participant_id} already answered: it joined meeting {call.meeting_id} "
-                    f"(session {found.get('sessionId')}); not phoning {hook.phone_for_log(call.to)}"
-                )
-                self.log.info("%s", message)
-                raise AirflowSkipException(message)
-
-    def _dial(self, hook: VideoSDKHook, call: OutboundCall, *, in_flight_is_unknown: bool = True) -> str:
+    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
         # The hook logs per call at DEBUG only (it may place hundreds); the task logs at INFO.
         self.log.info(
             "Phoning %s into meeting %s through trunk %s", hook.phone_for_log(call.to), call.meeting_id, call.trunk_id
         )
-        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown)
+        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
         self.log.info("VideoSDK accepted the call: participant %s", answer["participantId"])
-        return str(answer["participantId"])
+        return {"participant_id": str(answer["participantId"])}
 
-    def _dial_once(self, hook: VideoSDKHook, call: OutboundCall, store: Any, context: Context) -> str:
-        """Dial unless an earlier try of this task instance did; the intent is written before the call."""
-        ti = context["ti"]
-        record = store.get(PLACED_CALL_KEY)
-        # A manual clear raises max_tries: that is a new request for a call, not a retry.
-        if isinstance(record, dict) and record.get("max_tries") == ti.max_tries:
-            if record.get("state") == "placed":
-                self.log.info(
-                    "The call was already placed on an earlier try (participant %s); not dialling again. "
-                    "Set redial_on_retry=True to place a new call on every try.",
-                    record["participant_id"],
-                )
-                return str(record["participant_id"])
-            if record.get("state") == "dialling":
-                return self._recover(hook, call, record)
-        participant_id = call.participant_id or f"airflow-{uuid.uuid4().hex[:16]}"
-        intent = {
-            "state": "dialling",
-            "participant_id": participant_id,
-            "try_number": ti.try_number,
-            "max_tries": ti.max_tries,
-            "intended_at": time.time(),
-        }
-        try:
-            store.set(PLACED_CALL_KEY, intent)
-        except Exception as exc:
-            raise VideoSDKError(
-                "Could not write the call's intent to the task state store, so the call was not placed: "
-                f"without it a retry could phone twice ({type(exc).__name__})"
-            ) from exc
-        try:
-            participant_id = self._dial(
-                hook, dataclasses.replace(call, participant_id=participant_id), in_flight_is_unknown=False
-            )
-        except VideoSDKError as exc:
-            if not isinstance(exc, VideoSDKOutcomeUnknownError):
-                store.set(PLACED_CALL_KEY, {**intent, "state": "not_placed"})  # certainly not placed: a retry dials
-            raise
-        try:
-            store.set(PLACED_CALL_KEY, {**intent, "state": "placed", "participant_id": participant_id})
-        except Exception:
-            self.log.warning("The call was placed but its result could not be stored; a retry will look it up")
-        return participant_id
-
-    def _recover(self, hook: VideoSDKHook, call: OutboundCall, record: dict[str, Any]) -> str:
-        """An earlier try began this call and died before recording the result: find it, never redial."""
+    def _find_placed(self, hook: VideoSDKHook, call: Any, record: dict[str, Any]) -> dict[str, Any] | None:
         participant_id = str(record.get("participant_id"))
-        self.log.warning(
-            "Try %s began this call (participant %s) but did not record the result; looking for it in meeting %s",
-            record.get("try_number"),
-            participant_id,
-            call.meeting_id,
-        )
         found = hook.find_participant(call.meeting_id, participant_id, joined_after=record.get("intended_at"))
-        if found is not None:
-            self.log.info("Participant %s is in the meeting: the earlier try placed the call", participant_id)
-            return participant_id
-        raise VideoSDKOutcomeUnknownError(
-            f"An earlier try may have placed this call (participant {participant_id}) and was interrupted before "
-            f"VideoSDK answered; the participant has not joined meeting {call.meeting_id}, so whether the phone "
-            "rang cannot be told. Not dialling again; set redial_on_retry=True to dial on every try."
+        return None if found is None else {"participant_id": participant_id}
+
+    def _finish(self, context: Context, result: dict[str, Any]) -> str:
+        context["ti"].xcom_push(key="participant_id", value=result["participant_id"])
+        return str(result["participant_id"])
+
+
+class SipCallOperator(_CallOperator):
+    """
+    Place a call through VideoSDK's call API (``POST /v2/sip/call``), which tracks its status.
+
+    Returns the call id (XCom ``return_value``) and pushes ``call_id``, ``participant_id`` and
+    ``status``; wait on it with :class:`~airflow_provider_videosdk.sensors.sip.SipCallStatusSensor`.
+    A participant id is generated when none is given, on every Airflow, so that a call whose POST
+    had no clear answer can be found again: the hook looks it up for ``reconcile_timeout`` seconds
+    (a connection extra) before reporting the outcome unknown, and a retry whose earlier try may
+    have sent it (Airflow 3.3+) looks it up in the meeting's calls instead of dialling. It never
+    dials twice.
+
+    :param to: E.164 number or SIP URI to phone (``sipCallTo``).
+    :param meeting_id: the meeting (room) the callee joins (``destinationRoomId``).
+    :param gateway_id: the outbound gateway (``gatewayId``; the seed API's trunk id is one).
+    :param from_number: caller number (``sipCallFrom``), one of the gateway's; default its first.
+    :param display_name: the callee's name in the meeting (``participant.name``).
+    :param participant_id: the callee's participant id (``participant.id``); generated when omitted.
+    :param ringing_timeout: seconds to ring before the call ends as ``not-answered``.
+    :param max_call_duration: seconds after which VideoSDK ends an answered call.
+    :param metadata: a JSON object kept on the call (under 4 KiB).
+    :param skip_if_answered: call IDs (or participant IDs of :class:`SipOutboundCallOperator`) of
+        earlier calls: if any was answered since the DAG run started, skip; one still ringing is
+        hung up first.
+    :param skip_if_answered_on_error: ``"call"`` (default), ``"skip"`` or ``"fail"`` when that
+        cannot be told.
+    :param videosdk_conn_id: the ``videosdk`` connection to use.
+    :param redial_on_retry: dial on every try, even when an earlier try placed the call.
+    :param retry_attempts: overrides the connection's ``retry_attempts``.
+    :param retry_max_wait: overrides the connection's ``retry_max_wait``.
+    """
+
+    # skip_if_answered is templated so that an XComArg (``[call_primary.output]``) resolves.
+    template_fields: Sequence[str] = (*CALL_API_FIELDS, "skip_if_answered")
+    template_fields_renderers = {"metadata": "json"}
+    ui_color = "#5568fe"
+
+    def __init__(
+        self,
+        *,
+        to: str,
+        meeting_id: str,
+        gateway_id: str,
+        from_number: str | None = None,
+        display_name: str | None = None,
+        participant_id: str | None = None,
+        ringing_timeout: float | None = None,
+        max_call_duration: float | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.to, self.meeting_id, self.gateway_id, self.from_number = to, meeting_id, gateway_id, from_number
+        self.display_name, self.participant_id = display_name, participant_id
+        self.ringing_timeout, self.max_call_duration, self.metadata = ringing_timeout, max_call_duration, metadata
+
+    def _checked_call(self) -> SipCall:
+        call = SipCall.from_fields_of(self)
+        if call.participant_id is None:  # on every Airflow: the call can then be found again
+            call = dataclasses.replace(call, participant_id=f"airflow-{uuid.uuid4().hex[:16]}")
+        return call
+
+    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+        self.log.info(
+            "Phoning %s into meeting %s through gateway %s (participant %s)",
+            hook.phone_for_log(call.to),
+            call.meeting_id,
+            call.gateway_id,
+            call.participant_id,
         )
+        placed = hook.place_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
+        result = _call_result(placed, call)
+        self.log.info("VideoSDK placed the call: %s", _describe(result))
+        return result
+
+    def _find_placed(self, hook: VideoSDKHook, call: Any, record: dict[str, Any]) -> dict[str, Any] | None:
+        found = hook.find_call(call.meeting_id, record.get("participant_id"), since=record.get("intended_at"))
+        return None if found is None else _call_result(found, call)
+
+    def _finish(self, context: Context, result: dict[str, Any]) -> str:
+        ti = context["ti"]
+        for key in ("call_id", "participant_id", "status"):
+            ti.xcom_push(key=key, value=result.get(key))
+        return str(result["call_id"])
+
+
+def _call_result(placed: dict[str, Any], call: SipCall) -> dict[str, Any]:
+    from airflow_provider_videosdk.hooks.call_api import participant_id_of
+
+    return {
+        "call_id": str(placed["id"]),
+        "participant_id": participant_id_of(placed) or call.participant_id,
+        "status": placed.get("status"),
+    }
+
+
+def _stored_result(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored ``placed`` record's result (0.1.0 kept only the participant id)."""
+    result = record.get("result")
+    return dict(result) if isinstance(result, dict) else {"participant_id": str(record["participant_id"])}
+
+
+def _describe(result: dict[str, Any]) -> str:
+    if "call_id" in result:
+        return f"call {result['call_id']}, participant {result.get('participant_id')}"
+    return f"participant {result.get('participant_id')}"

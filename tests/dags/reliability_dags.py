@@ -101,3 +101,50 @@ with DAG("videosdk_leak_failures", schedule=None, start_date=START):
             task_id="unknown_trunk_404", trigger_rule="all_done", **{**CALL, "trunk_id": "no_such_trunk"}
         )
     )
+
+
+# Issue 15: a try that sent nothing must never stop the next try from dialling.
+
+# Airflow's task timeout fires while the hook waits out a 429's Retry-After: nothing was placed.
+with DAG("videosdk_timeout_in_backoff", schedule=None, start_date=START):
+    SipOutboundCallOperator(
+        task_id="call", retries=1, retry_delay=timedelta(seconds=0), execution_timeout=timedelta(seconds=3), **CALL
+    )
+
+
+class ConnectionUnreadableOnFirstTry(SipOutboundCallOperator):
+    """On try 1 the connection cannot be read (a secrets backend that is down); try 2 reads it."""
+
+    def execute(self, context: Any) -> str:
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        if context["ti"].try_number > 1:
+            return super().execute(context)
+
+        def unreadable(conn_id: str) -> Any:
+            raise RuntimeError("secrets backend unavailable")
+
+        readable = VideoSDKHook.__dict__.get("get_connection")
+        VideoSDKHook.get_connection = staticmethod(unreadable)  # type: ignore[method-assign]
+        try:
+            return super().execute(context)
+        finally:  # dags test may run try 2 in this same process
+            if readable is None:
+                del VideoSDKHook.get_connection
+            else:
+                VideoSDKHook.get_connection = readable  # type: ignore[method-assign]
+
+
+with DAG("videosdk_connection_unreadable_once", schedule=None, start_date=START):
+    ConnectionUnreadableOnFirstTry(task_id="call", retries=1, retry_delay=timedelta(seconds=0), **CALL)
+
+
+# skip_if_answered when VideoSDK cannot be asked whether the primary answered.
+for _choice in ("call", "skip", "fail"):
+    with DAG(f"videosdk_skip_lookup_fails_{_choice}", schedule=None, start_date=START):
+        SipOutboundCallOperator(
+            task_id="call_secondary",
+            skip_if_answered=["airflow-primary-participant"],
+            skip_if_answered_on_error=_choice,
+            **CALL,
+        )

@@ -103,7 +103,7 @@ def test_after_a_task_timeout_mid_call_a_retry_finds_the_answered_call(
     result = run_dag("videosdk_timeout_mid_call")
 
     assert len(videosdk_emulator.calls) == 1, result.output[-3000:]
-    assert "is in the meeting: the earlier try placed the call" in result.output
+    assert "Found it: the earlier try placed the call" in result.output
     assert result.states()[("call", -1)] == ("success", 2)
 
 
