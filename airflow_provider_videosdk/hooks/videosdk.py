@@ -415,9 +415,9 @@ class AsyncVideoSDKClient:
                 return step
             await asyncio.sleep(step)
 
-    async def outbound_call(self, call: OutboundCall) -> dict[str, Any]:
+    async def outbound_call(self, call: OutboundCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.outbound_call`."""
-        return await self.send(outbound_call_request(call))
+        return await self.send(outbound_call_request(call), watch=watch)
 
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
+from airflow_provider_videosdk.hooks.policy import SendWatch
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.testing import VideoSDKEmulator
 from airflow_provider_videosdk.testing.emulator import RefusingProxy, closed_port
@@ -37,17 +38,17 @@ class Api:
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    def call(self, **hook_kwargs: Any) -> dict[str, Any]:
+    def call(self, watch: SendWatch | None = None, **hook_kwargs: Any) -> dict[str, Any]:
         hook = VideoSDKHook(**hook_kwargs)
         if self.kind == "sync":
             try:
-                return hook.outbound_call(**CALL)
+                return hook.outbound_call(watch=watch, **CALL)
             finally:
                 hook.close()
 
         async def place() -> dict[str, Any]:
             async with hook.async_client() as client:
-                return await client.outbound_call(OutboundCall.build(**CALL))
+                return await client.outbound_call(OutboundCall.build(**CALL), watch=watch)
 
         return asyncio.run(place())
 
@@ -418,3 +419,76 @@ def test_a_real_auth_failure_names_the_fix_and_leaks_nothing(
     assert "Token is invalid or expired" in str(err.value)
     assert "check the connection's API key and secret" in str(err.value)
     assert_no_secret(str(err.value), videosdk_emulator)
+
+
+# -- one deadline from connect to the last byte, headers included ----------------------------------
+
+
+def test_trickled_headers_are_bounded_by_the_timeout(
+    api: Api, videosdk_emulator: VideoSDKEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The call is placed, then the status line and headers arrive one byte every 0.2 s (~40 s in all).
+    use(monkeypatch, videosdk_emulator, timeout=2)
+    videosdk_emulator.add_fault(path=POST_PATH, process=True, trickle_head=0.2)
+
+    started = time.monotonic()
+    with pytest.raises(VideoSDKOutcomeUnknownError, match="no complete answer within 2s"):
+        api.call()
+
+    assert 1.9 < time.monotonic() - started < 3.5
+    assert len(videosdk_emulator.calls) == 1 and posts(videosdk_emulator) == 1
+
+
+def test_a_complete_answer_that_arrives_within_the_deadline_is_kept(
+    api: Api, videosdk_emulator: VideoSDKEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Headers and body trickle in over about a second: slow, but whole before the 5 s deadline.
+    use(monkeypatch, videosdk_emulator, timeout=5)
+    videosdk_emulator.add_fault(path=POST_PATH, process=True, trickle_head=0.004)
+
+    started = time.monotonic()
+    answer = api.call()
+
+    assert 0.5 < time.monotonic() - started < 5
+    assert [c["participantId"] for c in videosdk_emulator.calls] == [answer["participantId"]]
+
+
+# -- the send watch: what a caller (the intent store) is told -------------------------------------
+
+
+def test_the_watch_hears_of_each_attempt_that_left_and_of_each_refusal(
+    api: Api, videosdk_emulator: VideoSDKEmulator
+) -> None:
+    changes: list[bool] = []
+    videosdk_emulator.add_fault(path=POST_PATH, status=429, retry_after="0")
+
+    api.call(watch=SendWatch(on_change=changes.append))
+
+    # Attempt 1 left, VideoSDK refused it (429: nothing placed), attempt 2 left and placed the call.
+    assert changes == [True, False, True]
+    assert len(videosdk_emulator.calls) == 1
+
+
+def test_the_watch_hears_nothing_when_no_byte_left(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VIDEOSDK_DEFAULT",
+        json.dumps({"conn_type": "videosdk", "login": "k", "password": SECRET, "host": f"http://127.0.0.1:{closed_port()}",
+                    "extra": {"retry_backoff": 0.01, "retry_attempts": 2}}),
+    )  # fmt: skip
+    watch = SendWatch(on_change=lambda value: pytest.fail("nothing left, so nothing may be reported"))
+
+    with pytest.raises(VideoSDKError, match="could not connect"):
+        api.call(watch=watch)
+
+    assert watch.may_have_arrived is False
+
+
+def test_when_the_watch_cannot_record_the_request_is_not_sent(api: Api, videosdk_emulator: VideoSDKEmulator) -> None:
+    def cannot_record(value: bool) -> None:
+        raise OSError("state store backend unavailable")
+
+    with pytest.raises(VideoSDKError, match="not sent, because recording the request's progress failed") as err:
+        api.call(watch=SendWatch(on_change=cannot_record))
+
+    assert not isinstance(err.value, VideoSDKOutcomeUnknownError)
+    assert videosdk_emulator.requests == [] and videosdk_emulator.calls == []

@@ -77,3 +77,22 @@ def test_a_timeout_before_anything_was_sent_stays_a_retryable_timeout(videosdk_e
         VideoSDKHook().outbound_call(**CALL)
 
     assert videosdk_emulator.calls == []
+
+
+def test_an_interruption_during_the_tls_handshake_sent_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk.testing import VideoSDKEmulator
+
+    with VideoSDKEmulator(tls=True) as emulator:
+        assert emulator.ca_file is not None
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", emulator.ca_file)
+        monkeypatch.setenv("AIRFLOW_CONN_VIDEOSDK_DEFAULT", emulator.connection_json({"retry_backoff": 0.01}))
+        emulator.add_fault(tls="stall_handshake")
+        watch = SendWatch()
+
+        with pytest.raises(AirflowTaskTimeout), task_timeout(1):
+            VideoSDKHook().outbound_call(watch=watch, interrupt_is_outcome_unknown=False, **CALL)
+
+        # The operator reads this to record "not placed", so that its next try dials.
+        assert watch.may_have_arrived is False
+        assert emulator.requests == [] and emulator.calls == []

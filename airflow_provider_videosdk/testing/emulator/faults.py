@@ -42,6 +42,7 @@ class Fault:
     times: int = 1
     truncate: int | None = None  # send the full Content-Length but only this many body bytes, then close
     trickle: float | None = None  # send the body one byte every this many seconds
+    trickle_head: float | None = None  # send the status line and headers too (then the body) one byte at a time
     redirect: str | None = None  # answer with this Location and ``status`` (default 302)
     tls: Literal["fail_handshake", "stall_handshake", "corrupt_after_request"] | None = None
     exact: bool = False  # ``path`` must equal the request's path, not merely start it
@@ -53,8 +54,10 @@ class Fault:
             raise ValueError(f"a redirect needs a status in {sorted(REDIRECT_STATUSES)}, got {self.status}")
         if self.truncate is not None and self.truncate < 0:
             raise ValueError(f"truncate must be >= 0, got {self.truncate}")
-        if self.trickle is not None and self.trickle <= 0:
-            raise ValueError(f"trickle must be > 0 seconds, got {self.trickle}")
+        for name in ("trickle", "trickle_head"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0 seconds, got {value}")
         if self.exact and self.path is None:
             raise ValueError("exact needs a path")
 

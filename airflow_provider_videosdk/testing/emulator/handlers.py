@@ -155,6 +155,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in extra_headers.items():
             self.send_header(name, value)
+        if fault is not None and fault.trickle_head is not None:
+            head = b"".join(self._headers_buffer) + b"\r\n"  # type: ignore[attr-defined]
+            self._headers_buffer = []  # type: ignore[attr-defined]
+            self._trickle(head + payload, fault.trickle_head)
+            return
         self.end_headers()
         if fault is not None and fault.truncate is not None:
             self.wfile.write(payload[: fault.truncate])
