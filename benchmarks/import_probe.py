@@ -2,7 +2,7 @@
 Time one import in a fresh interpreter, after the import every DAG file starts with.
 
 ``python benchmarks/import_probe.py BASELINE MODULE[,MODULE...] WATCHED[,WATCHED...]`` runs the
-statement ``BASELINE`` (``import airflow.sdk``; ``import airflow`` on Airflow 2), then imports the
+statement ``BASELINE`` (``import airflow.sdk``; on Airflow 2 ``from airflow import DAG``), then imports the
 modules, and prints one ``RESULT <json>`` line: the seconds the modules added, how many modules
 they loaded, and which watched modules (or their submodules) the baseline had already loaded or
 the import added. Before the baseline it imports only ``sys`` and ``time``, so nothing the probe
