@@ -315,7 +315,7 @@ class Exchange:
             wait += random.uniform(0, cfg.retry_backoff)
         if self.attempts < cfg.retry_attempts and wait < left:
             self.log.warning("Retrying in %.2fs (attempt %d failed: %s)", wait, self.attempts, retry.error)
-            return wait
+            return float(wait)
         err = retry.error
         why = ""
         if self.attempts < cfg.retry_attempts:

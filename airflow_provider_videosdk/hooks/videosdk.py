@@ -185,7 +185,7 @@ class VideoSDKHook(BaseHook):
                 raise
             else:
                 step = exchange.answered(response)
-            if isinstance(step, dict):
+            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
                 return step
             time.sleep(step)
 
@@ -411,7 +411,7 @@ class AsyncVideoSDKClient:
                 raise
             else:
                 step = exchange.answered(response)
-            if isinstance(step, dict):
+            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
                 return step
             await asyncio.sleep(step)
 

@@ -156,8 +156,9 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in extra_headers.items():
             self.send_header(name, value)
         if fault is not None and fault.trickle_head is not None:
-            head = b"".join(self._headers_buffer) + b"\r\n"  # type: ignore[attr-defined]
-            self._headers_buffer = []  # type: ignore[attr-defined]
+            buffered: list[bytes] = getattr(self, "_headers_buffer", [])  # what end_headers() would write
+            head = b"".join(buffered) + b"\r\n"
+            buffered.clear()
             self._trickle(head + payload, fault.trickle_head)
             return
         self.end_headers()
