@@ -6,7 +6,7 @@ VENV3 := .venv-af3
 VENV2 := .venv-af2
 TMP := .tmp
 
-.PHONY: demo test test-fast lint matrix test-af3 test-af2 e2e bench bench-triggers bench-escalation dist check-wheel clean
+.PHONY: demo test test-fast lint matrix test-af3 test-af2 e2e e2e-celery bench bench-triggers bench-escalation dist check-wheel clean
 
 $(VENV3)/.installed: pyproject.toml
 	scripts/venv.sh $(AIRFLOW3) 3.11 $(VENV3)
@@ -22,7 +22,7 @@ demo: $(VENV3)/.installed
 	AIRFLOW_HOME=$(CURDIR)/$(TMP)/demo-airflow $(VENV3)/bin/python scripts/demo.py
 
 ## test: what CI runs: lint and types, the suite on every supported Airflow, the deployment test, the wheel
-test: lint matrix e2e check-wheel
+test: lint matrix e2e e2e-celery check-wheel
 
 ## test-fast: the pure unit tests (tests/unit), in seconds
 test-fast: $(VENV3)/.installed
@@ -75,6 +75,13 @@ e2e: $(VENV3)/.installed
 	bash e2e/setup.sh
 	$(VENV3)/bin/pip install -q -e ".[e2e]"
 	$(VENV3)/bin/python e2e/run.py
+
+## e2e-celery: the production topology (CeleryExecutor, PostgreSQL, Redis, two workers, two triggerers) and the
+## process faults that matter there: a worker, a triggerer, the scheduler, the broker, the DB. Airflow 3 only
+e2e-celery: $(VENV3)/.installed
+	E2E_CELERY=1 bash e2e/setup.sh
+	$(VENV3)/bin/pip install -q -e ".[e2e]" -r e2e/celery-requirements.txt "apache-airflow==$(AIRFLOW3)"
+	$(VENV3)/bin/python e2e/run_celery.py
 
 clean:
 	rm -rf .venv-af* $(TMP) dist build

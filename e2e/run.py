@@ -15,32 +15,41 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-import psutil
 import requests
+from lib import (
+    AIRFLOW,
+    REPO,
+    Api,
+    Processes,
+    Report,
+    admin_password,
+    airflow_env,
+    all_healthy,
+    free_port,
+    ignore_signals,
+    login,
+    migrate,
+    start_emulator,
+    start_postgres,
+    terminate_on_signals,
+    wait_for,
+)
 
 from airflow_provider_videosdk.get_provider_info import get_provider_info
-from airflow_provider_videosdk.testing import EmulatorClient
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from airflow_provider_videosdk.testing import EmulatorClient
 
-REPO = Path(__file__).resolve().parent.parent
-AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 DAG_FILES = [
     *sorted((REPO / "e2e" / "dags").glob("*.py")),
     REPO / "example_dags" / "example_videosdk_escalation_chain.py",
@@ -65,218 +74,6 @@ CHROMIUM_FLAGS = [
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 ANSWER_AFTER = 10.0  # seconds until the primary answers in check 4a
 RUN_TIMEOUT = 150.0  # seconds for all DAG runs together
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float, interval: float = 0.5) -> Any:
-    """Call ``probe`` until it returns something truthy; raise after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(Exception):
-            if result := probe():
-                return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(interval)
-
-
-class Processes:
-    """The processes this run started, each in a process group of its own; stops exactly those."""
-
-    def __init__(self, log_dir: Path) -> None:
-        self.log_dir = log_dir
-        self._started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-        self._lock = threading.Lock()
-
-    def start(
-        self,
-        name: str,
-        argv: list[str],
-        env: dict[str, str],
-        *,
-        user: str | None = None,
-        stop_signal: int = signal.SIGTERM,
-    ) -> subprocess.Popen[bytes]:
-        """Start ``argv`` in a new session, its output in ``<log_dir>/<name>.log``."""
-        with open(self.log_dir / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen(
-                argv, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, user=user, cwd=self.log_dir,
-            )  # fmt: skip
-        with self._lock:
-            self._started[name] = (proc, stop_signal)
-        return proc
-
-    def stop(self, *names: str, grace: float = 10.0) -> None:
-        """
-        Signal the named process groups (all when none is named), and what their processes spawned
-        into groups of their own (task processes do); kill whatever is left after ``grace`` seconds.
-        """
-        with self._lock:
-            chosen = {n: self._started[n] for n in (names or list(self._started)) if n in self._started}
-        victims: dict[int, psutil.Process] = {}
-        for proc, sig in chosen.values():
-            group = {p.pid: p for p in _group_members(proc.pid)}
-            spawned: list[psutil.Process] = []
-            with contextlib.suppress(psutil.Error):
-                spawned = psutil.Process(proc.pid).children(recursive=True)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
-            for child in spawned:
-                if child.pid not in group:
-                    with contextlib.suppress(psutil.Error):
-                        child.send_signal(sig)
-            victims.update(group)
-            victims.update({p.pid: p for p in spawned})
-        _, alive = psutil.wait_procs(list(victims.values()), timeout=grace)
-        for leftover in alive:
-            with contextlib.suppress(psutil.Error):
-                leftover.kill()
-        psutil.wait_procs(alive, timeout=5)
-        with self._lock:
-            for name, (proc, _) in chosen.items():
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(timeout=1)
-                self._started.pop(name, None)
-
-
-def _group_members(pgid: int) -> list[psutil.Process]:
-    members = []
-    for proc in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, ProcessLookupError):
-            if os.getpgid(proc.pid) == pgid:
-                members.append(proc)
-    return members
-
-
-class Report:
-    """PASS/FAIL lines, printed as the checks finish."""
-
-    def __init__(self) -> None:
-        self.results: list[tuple[str, bool]] = []
-
-    def record(self, name: str, ok: bool, detail: str) -> None:
-        self.results.append((name, ok))
-        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}", flush=True)
-
-    def run(self, name: str, check: Callable[[], tuple[bool, str]]) -> None:
-        try:
-            ok, detail = check()
-        except Exception as exc:
-            ok, detail = False, f"{type(exc).__name__}: {exc}"
-        self.record(name, ok, detail)
-
-    @property
-    def failed(self) -> int:
-        return sum(not ok for _, ok in self.results)
-
-
-class Api:
-    """The deployment's REST API, as the admin user."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        resp = self.session.request(method, self.url + path, json=body, params=params or None, timeout=30)
-        if resp.status_code >= 400:
-            raise RuntimeError(f"{method} {path} answered {resp.status_code}: {resp.text[:300]}")
-        return resp.json() if resp.content else None
-
-    def run_path(self, dag_id: str, run_id: str) -> str:
-        return f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
-
-    def run_state(self, dag_id: str, run_id: str) -> str:
-        """The run's state and how long it took, e.g. ``success in 21s``."""
-        run = self.call("GET", self.run_path(dag_id, run_id))
-        if not (run["start_date"] and run["end_date"]):
-            return str(run["state"])
-        start, end = (datetime.fromisoformat(run[k].replace("Z", "+00:00")) for k in ("start_date", "end_date"))
-        return f"{run['state']} in {(end - start).total_seconds():.0f}s"
-
-    def task_states(self, dag_id: str, run_id: str) -> dict[str, tuple[str | None, int]]:
-        tis = self.call("GET", self.run_path(dag_id, run_id) + "/taskInstances")["task_instances"]
-        return {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in tis}
-
-    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
-        return self.call("GET", self.run_path(dag_id, run_id) + f"/taskInstances/{task_id}/xcomEntries/{key}")["value"]
-
-    def log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
-        path = self.run_path(dag_id, run_id) + f"/taskInstances/{task_id}/logs/{try_number}"
-        content = self.call("GET", path)["content"]
-        return "\n".join(str(e.get("event", "")) if isinstance(e, dict) else str(e) for e in content)
-
-
-# -- the deployment --------------------------------------------------------------------------------
-
-
-def start_postgres(root: Path, procs: Processes) -> str:
-    """Start a throwaway PostgreSQL from Debian's packages on a free port; return its SQLAlchemy URL."""
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
-    if not bins:
-        raise RuntimeError("PostgreSQL is not installed: run e2e/setup.sh with E2E_DB=postgres")
-    pg_bin = bins[-1].parent
-    user = "postgres" if os.geteuid() == 0 else None  # postgres refuses to run as root
-    data = root / "pgdata"
-    data.mkdir(mode=0o700)
-    if user:
-        root.chmod(0o711)
-        shutil.chown(data, user, user)
-    subprocess.run(
-        [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        user=user, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    port = free_port()
-    speed = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    argv = [str(pg_bin / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1", "-k", str(data), *speed]
-    procs.start("postgres", argv, dict(os.environ), user=user, stop_signal=signal.SIGINT)
-    ready = [str(pg_bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]
-    wait_for("PostgreSQL", lambda: subprocess.run(ready, check=False).returncode == 0, 60)
-    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
-
-
-def airflow_env(home: Path, api_url: str, sql_conn: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "_AIRFLOW"))}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="8",  # LocalExecutor starts this many workers; the runs need 5 at most
-        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{api_url}/execution/",
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
-    )
-    if sql_conn:
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = sql_conn
-    return env
-
-
-def login(api_url: str, home: Path) -> str:
-    """The admin's JWT: Airflow 3's simple auth manager writes a generated password to AIRFLOW_HOME."""
-    password = admin_password(home)
-    resp = requests.post(f"{api_url}/auth/token", json={"username": "admin", "password": password}, timeout=30)
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
-
-
-def admin_password(home: Path) -> str:
-    path = home / "simple_auth_manager_passwords.json.generated"
-    return str(wait_for("the generated admin password", lambda: json.loads(path.read_text())["admin"], 30))
-
-
-def all_healthy(api_url: str) -> bool:
-    health = requests.get(f"{api_url}/api/v2/monitor/health", timeout=5).json()
-    return all(part.get("status") == "healthy" for part in health.values())
 
 
 # -- the checks ------------------------------------------------------------------------------------
@@ -540,22 +337,16 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
         shutil.copy(path, home / "dags" / path.name)
     key = "e2e-api-key"
     secret, wrong, wrong_probe = (os.urandom(24).hex() for _ in range(3))
-    emulator_port, api_port = free_port(), free_port()
-    emulator_url, api_url = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{api_port}"
-    module = "airflow_provider_videosdk.testing.emulator"
-    argv = [sys.executable, "-m", module, "--port", str(emulator_port), "--api-key", key, "--api-secret", secret]
-    procs.start("emulator", argv, dict(os.environ))
-    emulator = EmulatorClient(emulator_url)
+    api_port = free_port()
+    api_url = f"http://127.0.0.1:{api_port}"
+    emulator_url, emulator = start_emulator(procs, key, secret)
     sql_conn = start_postgres(root, procs) if db == "postgres" else None
     env = airflow_env(home, api_url, sql_conn)
-    migrate = subprocess.run([AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-    if migrate.returncode != 0:
-        raise RuntimeError(f"airflow db migrate failed: {migrate.stdout[-2000:]}{migrate.stderr[-2000:]}")
+    migrate(env)
     print(f"metadata DB migrated after {time.monotonic() - t0:.1f}s", flush=True)
     procs.start("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(api_port), "-w", "1"], env)
     for name in AIRFLOW_PROCESSES[1:]:
         procs.start(name, [AIRFLOW, name], env)
-    wait_for("the emulator", lambda: emulator.calls() == [], 30, 0.2)
     wait_for("a healthy api-server, scheduler, dag-processor and triggerer", lambda: all_healthy(api_url), 120)
     api = Api(api_url, login(api_url, home))
     print(f"deployment up after {time.monotonic() - t0:.1f}s ({db}, Airflow files in {home})", flush=True)
@@ -647,8 +438,7 @@ def main() -> int:
     (root / "process-logs").mkdir()
     procs, report = Processes(root / "process-logs"), Report()
     # Ctrl-C, a closed terminal or a kill: stop what was started (also when started with SIGINT ignored).
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _terminate)
+    terminate_on_signals(_terminate)
     try:
         run(root, db, procs, report, t0)
     except KeyboardInterrupt:
@@ -656,8 +446,7 @@ def main() -> int:
     except Exception as exc:
         report.record("deployment", False, f"{type(exc).__name__}: {exc}")
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        ignore_signals()  # a second Ctrl-C must not cut the clean-up short
         procs.stop()
     passed = len(report.results) - report.failed
     print(f"e2e: {passed} passed, {report.failed} failed")
