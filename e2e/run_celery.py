@@ -63,12 +63,14 @@ if TYPE_CHECKING:
 
 DAG_DIR = REPO / "e2e" / "dags" / "celery"
 CALL_DAG = "e2e_celery_call"
+SIP_CALL_DAG = "e2e_celery_sip_call"
 LOOKUP_DAG = "e2e_celery_call_after_lookup"
 SENSOR_DAG = "e2e_celery_answer_sensor"
 WORKERS = ("worker-1", "worker-2")
 TRIGGERERS = ("triggerer-1", "triggerer-2")
 CORE = ("api-server", "scheduler", "dag-processor")
 OUTBOUND = "/v2/sip/outbound-call"
+CALL_API = "/v2/sip/call"
 SESSIONS = "/v2/sessions"
 
 # The settings that decide how fast Airflow notices a dead process (each is explained in README.md,
@@ -226,11 +228,23 @@ def outbound_variants(dep: Deployment) -> list[CallVariant]:
 
 def sip_call_variants(dep: Deployment) -> list[CallVariant]:
     """
-    Hook for ``SipCallOperator`` (VideoSDK's call API, ``POST /v2/sip/call``): its retry must find the call
-    with ``list_calls`` and succeed with the call's ID. Empty until ``operators.sip`` has that operator and
-    ``e2e/dags/celery`` a DAG for it.
+    ``SipCallOperator`` (VideoSDK's call API, ``POST /v2/sip/call``): the retry finds the call with ``list_calls``
+    and succeeds with the call's ID, whether or not the callee answered.
     """
-    return []
+    to = dep.number()
+    dep.emulator.set_answer(to, 1.0)
+
+    def placed(d: Deployment) -> int:
+        return sum(c["body"].get("sipCallTo") == to for c in d.emulator.sip_calls())
+
+    def expect(d: Deployment, run_id: str) -> tuple[bool, str]:
+        ti = d.task(SIP_CALL_DAG, run_id)
+        ids = [c["id"] for c in d.emulator.sip_calls() if c["body"].get("sipCallTo") == to]
+        xcom = d.api.xcom(SIP_CALL_DAG, run_id, "call") if ti["state"] == "success" else None
+        return ti["state"] == "success" and ids == [xcom], f"{ti['state']}, the retry found call {xcom}"
+
+    conf = {"to": to, "meeting_id": "e2e-kill-call-api"}
+    return [CallVariant("SipCallOperator (call API)", SIP_CALL_DAG, conf, CALL_API, placed, expect)]
 
 
 def scenario_worker_killed(dep: Deployment) -> tuple[bool, str]:
@@ -600,7 +614,7 @@ def deploy(root: Path, procs: Processes, t0: float) -> Deployment:
     wait_for("a healthy api-server, scheduler, dag-processor and triggerers", lambda: all_healthy(api_url), 120)
     body = {"connection_id": "videosdk_default", "conn_type": "videosdk", "login": key, "password": secret}
     api.call("POST", "/api/v2/connections", {**body, "host": proxy.url})
-    for dag_id in (CALL_DAG, LOOKUP_DAG, SENSOR_DAG):
+    for dag_id in (CALL_DAG, SIP_CALL_DAG, LOOKUP_DAG, SENSOR_DAG):
         wait_for(f"DAG {dag_id} to be parsed", functools.partial(api.call, "GET", f"/api/v2/dags/{dag_id}"), 120)
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     wait_for("both Celery workers", lambda: _workers_ready(env), 120, 1.0)

@@ -4,6 +4,8 @@ two triggerers), run by a real scheduler on Airflow 3. Every field comes from th
 
 - ``e2e_celery_call``: one call, with retries, for a worker killed mid-call, a scheduler restart and a
   broker restart.
+- ``e2e_celery_sip_call``: the same through VideoSDK's call API (``SipCallOperator``), for a worker killed
+  mid-call.
 - ``e2e_celery_call_after_lookup``: one call that first looks up an earlier callee (``skip_if_answered``),
   so that the test can hold that look-up and take the metadata DB away just before the intent is written.
 - ``e2e_celery_answer_sensor``: a deferrable answer sensor, for a triggerer killed while it waits.
@@ -16,7 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, Param
 
-from airflow_provider_videosdk.operators.sip import SipOutboundCallOperator
+from airflow_provider_videosdk.operators.sip import SipCallOperator, SipOutboundCallOperator
 from airflow_provider_videosdk.sensors.sip import SipCallAnsweredSensor
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -38,6 +40,19 @@ CALL = {
 
 with DAG("e2e_celery_call", schedule=None, start_date=START, catchup=False, params=CALL_PARAMS, max_active_runs=MANY):
     SipOutboundCallOperator(task_id="call", **CALL)
+
+with DAG(
+    "e2e_celery_sip_call", schedule=None, start_date=START, catchup=False, params=CALL_PARAMS, max_active_runs=MANY
+):
+    SipCallOperator(
+        task_id="call",
+        to="{{ params.to }}",
+        display_name="On-call",
+        meeting_id="{{ params.meeting_id }}",
+        gateway_id="trunk_demo",
+        retries=CALL["retries"],
+        retry_delay=CALL["retry_delay"],
+    )
 
 with DAG(
     "e2e_celery_call_after_lookup",
