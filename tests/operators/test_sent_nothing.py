@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.helpers import assert_no_secret
 
 if TYPE_CHECKING:
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.dags, pytest.mark.matrix]
 
 
+@pytest.mark.skipif(
+    not AIRFLOW_V_3_0_PLUS,
+    reason="Airflow 2.11's dags test lets a task timeout escape the whole run, so no retry follows; "
+    "tests/hooks/test_interruption.py proves the same in-process there",
+)
 def test_a_task_timeout_in_the_backoff_before_a_retry_does_not_block_the_next_try(
     videosdk_emulator: VideoSDKEmulator, run_dag
 ) -> None:
