@@ -14,7 +14,8 @@ from airflow_provider_videosdk.version_compat import HAS_TASK_STATE_STORE
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
 
-pytestmark = [pytest.mark.dags, pytest.mark.matrix]
+pytestmark = pytest.mark.dags
+MATRIX = pytest.mark.matrix  # the older Airflows run the first case of each kind
 PLACE = {"path": "/v2/sip/call", "method": "POST", "exact": True, "process": True}
 
 
@@ -25,7 +26,7 @@ def xcom_line(call: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize(
     ("fault", "lag"),
-    [({"status": 502}, 0), ({"drop": True}, 0), ({"truncate": 10}, 0), ({"status": 502}, 3)],
+    [pytest.param({"status": 502}, 0, marks=MATRIX), ({"drop": True}, 0), ({"truncate": 10}, 0), ({"status": 502}, 3)],
     ids=["502", "dropped", "truncated", "502-list-lags-3s"],
 )
 def test_an_ambiguous_post_is_reconciled_and_the_task_succeeds_with_the_call(
@@ -59,6 +60,7 @@ def test_a_call_that_does_not_appear_within_the_window_is_outcome_unknown(
     assert "appeared in meeting call-api-room's calls within 2s" in result.output
 
 
+@MATRIX
 def test_a_task_timeout_mid_call_never_dials_twice(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
     videosdk_emulator.add_fault(**PLACE, delay=8)
 
