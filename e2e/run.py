@@ -54,11 +54,14 @@ DAG_FILES = [
     *sorted((REPO / "e2e" / "dags").glob("*.py")),
     REPO / "example_dags" / "example_videosdk_escalation_chain.py",
     REPO / "example_dags" / "example_videosdk_failure_notifier.py",
+    REPO / "example_dags" / "example_videosdk_call_status_chain.py",
 ]
 TEMPLATED = "e2e_videosdk_templated_call"
 RETRY = "e2e_videosdk_retry_after_call"
 CHAIN = "example_videosdk_escalation_chain_deferrable"
 NOTIFIER = "example_videosdk_failure_notifier"
+STATUS_CHAIN = "example_videosdk_call_status_chain"
+STATUS_POKE_INTERVAL = 2.0  # the example's poke_interval: the secondary must be phoned within this + 1 s
 SCREENSHOT = REPO / "docs" / "connection-form.png"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -153,10 +156,81 @@ def check_templated(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[
     )
 
 
-def deferred(api: Api, run_id: str, task_id: str) -> bool:
+def deferred(api: Api, run_id: str, task_id: str, dag_id: str = CHAIN) -> bool:
     """Whether the sensor's first try went to the triggerer (its log holds the trigger's lines)."""
-    log = api.log(CHAIN, run_id, task_id, 1)
+    log = api.log(dag_id, run_id, task_id, 1)
     return "DEFERRED" in log and "Trigger fired event" in log
+
+
+def _final_status_at(call: dict[str, Any]) -> float:
+    """When the call reached its final status, by the emulator's timelog (ISO-8601, UTC)."""
+    from airflow_provider_videosdk.hooks.call_api import parse_when
+
+    return parse_when(call["timelog"][-1]["timestamp"]) or float("nan")
+
+
+def _first_logged(api: Api, run_id: str, task_id: str, text: str) -> float | None:
+    """When the try-1 log of ``task_id`` (trigger lines included) first says ``text``, as Unix time."""
+    from airflow_provider_videosdk.hooks.call_api import parse_when
+
+    for entry in api.log_entries(STATUS_CHAIN, run_id, task_id, 1):
+        if isinstance(entry, dict) and text in str(entry.get("event", "")):
+            return parse_when(entry.get("timestamp"))
+    return None
+
+
+def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
+    """
+    The call-status chain: the primary's call ends unanswered and the secondary is phoned.
+
+    Two latencies, both from the primary's final status by the emulator's timelog: *seen*, until
+    the sensor (its poke or its trigger) logged it, which is the provider's part and must be
+    within poke_interval + 1 s; and *phoned*, until the secondary's POST, which adds Airflow's own
+    scheduling (the sensor's resume and the next task's start) and is reported.
+    """
+    tis = api.task_states(STATUS_CHAIN, run_id)
+    calls = {c["to"]: c for c in emulator.sip_calls()}
+    primary, secondary = calls.get(conf["primary"]), calls.get(conf["secondary"])
+    if primary is None or secondary is None:
+        return False, f"dialled {sorted(calls)}, tasks {_states(tis)}"
+    statuses = [e["status"] for e in primary["timelog"]]
+    final_at = _final_status_at(primary)
+    phoned = secondary["placedAt"] - final_at
+    ended = [e for e in emulator.call_ends() if e["callId"] == primary["id"]]
+    in_triggerer = deferred(api, run_id, "wait_primary", STATUS_CHAIN)
+    expect = conf["expect"]
+    ok = (
+        statuses[-1] == expect
+        and "answered" not in statuses
+        and tis["wait_primary"] == ("failed", 1)  # not retried: the final status is the signal
+        and tis["call_secondary"][0] == tis["wait_secondary"][0] == "success"
+        and [c["to"] for c in emulator.sip_calls()].count(conf["primary"]) == 1
+    )
+    if expect == "ended":  # the sensor's own timeout: it hung the ringing call up
+        ok = ok and in_triggerer and len(ended) == 1 and ended[0]["statusBefore"] == "ringing"
+        seen_text = f"hung up by the sensor ({ended[0]['statusBefore'] if ended else 'no end recorded'} before)"
+    else:
+        seen_at = _first_logged(api, run_id, "wait_primary", f"its status is '{expect}'")
+        seen = (seen_at - final_at) if seen_at is not None else float("inf")
+        ok = ok and not ended and seen <= STATUS_POKE_INTERVAL + 1
+        where = "in the triggerer" if in_triggerer else "at the sensor's first poke"
+        seen_text = f"seen {where} {seen:.2f}s after it (limit {STATUS_POKE_INTERVAL + 1:g}s)"
+    return ok, (
+        f"primary {' -> '.join(statuses)}, {seen_text}; secondary phoned {phoned:.2f}s after the final status; "
+        f"tasks {_states(tis)}"
+    )
+
+
+def check_sessions_chain_latency(
+    api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]
+) -> tuple[bool, str]:
+    """The sessions-based chain in the same deployment: it cannot see a final status, so it waits its timeout."""
+    placed = {c["to"]: c["placedAt"] for c in emulator.calls()}
+    if conf["primary"] not in placed or conf["secondary"] not in placed:
+        return False, f"dialled {sorted(placed)}"
+    waited = placed[conf["secondary"]] - placed[conf["primary"]]
+    ok = waited >= conf["answer_timeout"]
+    return ok, f"secondary phoned {waited:.2f}s after the primary's call (its answer_timeout {conf['answer_timeout']}s)"
 
 
 def check_chain_answered(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
@@ -367,7 +441,7 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
 
     report.run("1 provider and connection type registered", lambda: check_registration(api))
 
-    dag_ids = (TEMPLATED, RETRY, CHAIN, NOTIFIER)
+    dag_ids = (TEMPLATED, RETRY, CHAIN, NOTIFIER, STATUS_CHAIN)
     for dag_id in dag_ids:
         wait_for(f"DAG {dag_id} to be parsed", functools.partial(api.call, "GET", f"/api/v2/dags/{dag_id}"), 90)
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
@@ -382,13 +456,35 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
         },
         "retry": {"to": "+14155550431", "meeting_id": "e2e-retry"},
         "notifier": {"on_call": "+14155550441"},
+        # The call-status chain: the primary rejects, rings out, or rings past the sensor's timeout.
+        "status_rejects": {"primary": "+14155550451", "secondary": "+14155550452", "expect": "rejected"},
+        "status_rings_out": {
+            "primary": "+14155550461",
+            "secondary": "+14155550462",
+            "ringing_timeout": 10,
+            "expect": "not-answered",
+        },
+        "status_hang_up": {
+            "primary": "+14155550471",
+            "secondary": "+14155550472",
+            "ringing_timeout": 60,
+            "answer_timeout": 8,
+            "expect": "ended",
+        },
     }
+    emulator.set_callee(confs["status_rejects"]["primary"], "reject", after=2)
+    for name in ("status_rings_out", "status_hang_up"):
+        emulator.set_callee(confs[name]["primary"], "never")
+    for name in ("status_rejects", "status_rings_out", "status_hang_up"):
+        emulator.set_callee(confs[name]["secondary"], "answer", after=1)
     # Late enough that the sensor's first poke (before it defers) cannot see it, even on a busy machine.
     emulator.set_answer(confs["answered"]["primary"], ANSWER_AFTER)
     dags = {"templated": TEMPLATED, "answered": CHAIN, "unanswered": CHAIN, "retry": RETRY, "notifier": NOTIFIER}
+    dags.update(dict.fromkeys(("status_rejects", "status_rings_out", "status_hang_up"), STATUS_CHAIN))
     runs: dict[str, str] = {}
     for name, dag_id in dags.items():
-        trigger: dict[str, Any] = {"logical_date": None, "conf": confs[name]}
+        params = {k: v for k, v in confs[name].items() if k != "expect"}
+        trigger: dict[str, Any] = {"logical_date": None, "conf": params}
         runs[name] = api.call("POST", f"/api/v2/dags/{dag_id}/dagRuns", trigger)["dag_run_id"]
     print(f"triggered {len(runs)} DAG runs after {time.monotonic() - t0:.1f}s", flush=True)
 
@@ -410,6 +506,10 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
         ("4b escalation (deferrable): nobody answers, each dialled once", check_chain_unanswered, "unanswered"),
         ("5 exactly once across a scheduler retry", check_retry, "retry"),
         ("6 failure notifier places exactly one call", check_notifier, "notifier"),
+        ("9a call status: primary rejects after 2 s, secondary at once", check_status_escalation, "status_rejects"),
+        ("9b call status: primary rings out (ringing_timeout=10)", check_status_escalation, "status_rings_out"),
+        ("9c call status: sensor times out, hangs the ringing call up", check_status_escalation, "status_hang_up"),
+        ("9d sessions chain, same run: waits its full timeout", check_sessions_chain_latency, "unanswered"),
     )
     for title, check, name in checks:
         report.run(title, functools.partial(check, api, emulator, runs[name], confs[name]))
