@@ -85,7 +85,7 @@ def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(
     videosdk_emulator: VideoSDKEmulator, run_dag, examples: Path, dag_id: str
 ) -> None:
     # The primary answers, but only after the 3 s it is given: too late.
-    videosdk_emulator.set_answer(PRIMARY, 30)
+    videosdk_emulator.set_answer(PRIMARY, 300)
 
     started = time.monotonic()
     result = run_dag(dag_id, folder=examples, conf={"answer_timeout": 3})

@@ -57,15 +57,17 @@ def user_visible(output: str) -> str:
     ``airflow dags test`` output without what only Airflow 3.0's dags test prints.
 
     On 3.0, the CLI's in-process supervisor logs its debug messages to the console, among them
-    ``MaskSecret(value=...)`` and ``SetRenderedFields(...)`` with the values they carry (the secret,
-    unmasked phone numbers). A deployment writes no such lines; 3.1+ prints none of them either.
+    ``MaskSecret(value=...)``, ``SetRenderedFields(...)`` and ``SetXCom(...)`` with the values they
+    carry (the secret, unmasked phone numbers). A deployment writes no such lines; 3.1+ prints none of them either.
     """
     from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_1_PLUS
 
     if AIRFLOW_V_3_1_PLUS:
         return output
     return "\n".join(
-        line for line in output.splitlines() if "MaskSecret(" not in line and "SetRenderedFields(" not in line
+        line
+        for line in output.splitlines()
+        if not any(debug in line for debug in ("MaskSecret(", "SetRenderedFields(", "SetXCom("))
     )
 
 

@@ -28,6 +28,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     status: int | None = None  # None when the connection was dropped
+    at: float = field(default_factory=time.time)  # when it arrived (Unix time)
 
 
 @dataclass
