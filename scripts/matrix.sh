@@ -76,6 +76,7 @@ for row in "${rows[@]}"; do
     table+=("| $airflow | $python | $scope | $([[ $status -eq 0 ]] && echo pass || echo FAIL): $summary | $seconds s |")
 done
 
-printf '\n%s\n' "${table[@]}"
+echo
+printf '%s\n' "${table[@]}"
 echo "matrix.sh: $((SECONDS - start)) s in all"
 exit $failed
