@@ -15,7 +15,7 @@ else:
     from airflow import DAG
     from airflow.decorators import task
 
-from airflow_provider_videosdk.operators.sip import SipCallOperator
+from airflow_provider_videosdk.operators.sip import SipCallOperator, SipOutboundCallOperator
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 CALL = {"to": "+14155550190", "meeting_id": "call-api-room", "gateway_id": "trunk_demo", "display_name": "On-call"}
@@ -40,4 +40,28 @@ with DAG("videosdk_call_api_timeout_mid_call", schedule=None, start_date=START):
             task_id="call", retries=1, retry_delay=timedelta(seconds=0), execution_timeout=timedelta(seconds=3), **CALL
         )
         >> report()
+    )
+
+
+# skip_if_answered across the two APIs: the seed operator checks a SipCallOperator's call id.
+with DAG("videosdk_call_api_skip_if_answered", schedule=None, start_date=START):
+    _primary = SipCallOperator(task_id="call", **CALL)
+
+    @task
+    def pause() -> None:
+        import time
+
+        time.sleep(2)  # the primary's phone has rung for a while (or been answered)
+
+    (
+        _primary
+        >> pause()
+        >> SipOutboundCallOperator(
+            task_id="call_secondary",
+            to="+14155550191",
+            display_name="On-call",
+            meeting_id="call-api-room",
+            trunk_id="trunk_demo",
+            skip_if_answered=[_primary.output],
+        )
     )

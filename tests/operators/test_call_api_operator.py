@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.dags
 MATRIX = pytest.mark.matrix  # the older Airflows run the first case of each kind
 PLACE = {"path": "/v2/sip/call", "method": "POST", "exact": True, "process": True}
+CALL_TO = "+14155550190"  # the to of tests/dags/call_api_dags.py
 
 
 def xcom_line(call: dict[str, Any]) -> str:
@@ -88,3 +89,26 @@ def test_a_refused_post_lets_the_retry_dial_once(videosdk_emulator: VideoSDKEmul
     assert len(calls) == 1, result.output[-3000:]
     assert result.states()[("call", -1)] == ("success", 2)
     assert xcom_line(calls[0]) in result.output
+
+
+@pytest.mark.parametrize("answers", [True, False], ids=["primary-answered", "primary-still-ringing"])
+def test_skip_if_answered_reads_the_earlier_calls_status(
+    videosdk_emulator: VideoSDKEmulator, run_dag, answers: bool
+) -> None:
+    videosdk_emulator.set_callee(CALL_TO, "answer" if answers else "never", after=0.5 if answers else None)
+
+    result = run_dag("videosdk_call_api_skip_if_answered")
+
+    (primary,) = videosdk_emulator.sip_calls
+    if answers:
+        assert result.state("call_secondary") == "skipped", result.output[-3000:]
+        assert videosdk_emulator.calls == []
+        assert f"Call {primary['id']} was already answered (status answered)" in result.output
+        assert videosdk_emulator.call_ends == []
+    else:
+        # Still ringing when the next person is phoned: it is hung up first, then the secondary dialled.
+        assert result.state("call_secondary") == "success", result.output[-3000:]
+        assert [c["to"] for c in videosdk_emulator.calls] == ["+14155550191"]
+        (end,) = videosdk_emulator.call_ends
+        assert (end["callId"], end["statusBefore"]) == (primary["id"], "ringing")
+        assert f"Call {primary['id']} is still ringing: hanging it up before phoning the next person" in result.output
