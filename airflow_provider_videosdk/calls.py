@@ -10,6 +10,7 @@ are derived from them. :data:`STATUSES` is the one table of call statuses: the s
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -27,6 +28,11 @@ from airflow_provider_videosdk.validation import (
 MAX_RINGING_TIMEOUT = 300.0
 MAX_CALL_DURATION = 24 * 3600.0
 MAX_METADATA_BYTES = 4096
+
+
+def new_participant_id() -> str:
+    """A participant id for a call (``airflow-`` and 16 hex digits), so that it can be found again."""
+    return f"airflow-{uuid.uuid4().hex[:16]}"
 
 
 def _meta(wire: str, doc: str, *, required: bool = False) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -431,6 +432,41 @@ def ignore_signals() -> None:
     """Ignore them from now on: a second Ctrl-C must not cut the clean-up short."""
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run_suite(name: str, body: Callable[[Path, Processes, Report, float], None], setting: str) -> int:
+    """
+    Run an e2e suite in a fresh temporary root: ``body(root, procs, report, t0)`` starts what it needs
+    through ``procs``; whatever happens (a failure, Ctrl-C, a kill), exactly those processes are stopped.
+    Prints the tally and the wall time (with ``setting``); keeps the root when a check failed.
+    Returns the exit code.
+    """
+    t0 = time.monotonic()
+    root = Path(tempfile.mkdtemp(prefix=f"videosdk-{name}-"))
+    (root / "process-logs").mkdir()
+    procs, report = Processes(root / "process-logs"), Report()
+    terminate_on_signals(_interrupt)
+    try:
+        body(root, procs, report, t0)
+    except KeyboardInterrupt:
+        report.record("run", False, "interrupted")
+    except Exception as exc:
+        report.record("deployment", False, f"{type(exc).__name__}: {exc}")
+    finally:
+        ignore_signals()
+        procs.stop()
+    passed = len(report.results) - report.failed
+    print(f"{name}: {passed} passed, {report.failed} failed")
+    print(f"wall time {time.monotonic() - t0:.1f}s ({setting})")
+    if report.failed:
+        print(f"the deployment's files (Airflow home, process logs) are kept in {root}")
+        return 1
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
 
 
 # -- a proxy that notes when each request arrived --------------------------------------------------

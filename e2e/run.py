@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -36,18 +35,20 @@ from lib import (
     airflow_env,
     all_healthy,
     free_port,
-    ignore_signals,
     login,
     migrate,
+    parse_time,
+    run_suite,
     start_emulator,
     start_postgres,
-    terminate_on_signals,
     wait_for,
 )
 
 from airflow_provider_videosdk.get_provider_info import get_provider_info
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from airflow_provider_videosdk.testing import EmulatorClient
 
 DAG_FILES = [
@@ -164,19 +165,14 @@ def deferred(api: Api, run_id: str, task_id: str, dag_id: str = CHAIN) -> bool:
 
 def _final_status_at(call: dict[str, Any]) -> float:
     """When the call reached its final status, by the emulator's timelog (ISO-8601, UTC)."""
-    from airflow_provider_videosdk.hooks.call_api import parse_when
-
-    return parse_when(call["timelog"][-1]["timestamp"]) or float("nan")
+    return parse_time(call["timelog"][-1]["timestamp"]) or float("nan")
 
 
-def _first_logged(api: Api, run_id: str, task_id: str, text: str) -> float | None:
-    """When the try-1 log of ``task_id`` (trigger lines included) first says ``text``, as Unix time."""
-    from airflow_provider_videosdk.hooks.call_api import parse_when
-
-    for entry in api.log_entries(STATUS_CHAIN, run_id, task_id, 1):
-        if isinstance(entry, dict) and text in str(entry.get("event", "")):
-            return parse_when(entry.get("timestamp"))
-    return None
+def _logged_at(api: Api, run_id: str, task_id: str, text: str) -> list[float]:
+    """When the try-1 log of ``task_id`` (trigger lines included) says ``text``, as Unix times, in order."""
+    entries = api.log_entries(STATUS_CHAIN, run_id, task_id, 1)
+    times = [parse_time(e.get("timestamp")) for e in entries if isinstance(e, dict) and text in str(e.get("event", ""))]
+    return [t for t in times if t is not None]
 
 
 def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
@@ -210,7 +206,7 @@ def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, con
         ok = ok and in_triggerer and len(ended) == 1 and ended[0]["statusBefore"] == "ringing"
         seen_text = f"hung up by the sensor ({ended[0]['statusBefore'] if ended else 'no end recorded'} before)"
     else:
-        seen_at = _first_logged(api, run_id, "wait_primary", f"its status is '{expect}'")
+        seen_at = next(iter(_logged_at(api, run_id, "wait_primary", f"its status is '{expect}'")), None)
         seen = (seen_at - final_at) if seen_at is not None else float("inf")
         ok = ok and not ended and seen <= STATUS_POKE_INTERVAL + 1
         where = "in the triggerer" if in_triggerer else "at the sensor's first poke"
@@ -524,38 +520,12 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
     report.run("7 no secret or token in any file of the deployment", lambda: check_no_secrets(root, needles))
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
-    t0 = time.monotonic()
     db = os.environ.get("E2E_DB", "sqlite")
     if db not in ("sqlite", "postgres"):
         print(f"E2E_DB must be sqlite or postgres, got {db!r}")
         return 2
-    root = Path(tempfile.mkdtemp(prefix="videosdk-e2e-"))
-    (root / "process-logs").mkdir()
-    procs, report = Processes(root / "process-logs"), Report()
-    # Ctrl-C, a closed terminal or a kill: stop what was started (also when started with SIGINT ignored).
-    terminate_on_signals(_terminate)
-    try:
-        run(root, db, procs, report, t0)
-    except KeyboardInterrupt:
-        report.record("run", False, "interrupted")
-    except Exception as exc:
-        report.record("deployment", False, f"{type(exc).__name__}: {exc}")
-    finally:
-        ignore_signals()  # a second Ctrl-C must not cut the clean-up short
-        procs.stop()
-    passed = len(report.results) - report.failed
-    print(f"e2e: {passed} passed, {report.failed} failed")
-    print(f"wall time {time.monotonic() - t0:.1f}s (metadata DB: {db})")
-    if report.failed:
-        print(f"the deployment's files (Airflow home, process logs) are kept in {root}")
-        return 1
-    shutil.rmtree(root, ignore_errors=True)
-    return 0
+    return run_suite("e2e", lambda root, procs, report, t0: run(root, db, procs, report, t0), f"metadata DB: {db}")
 
 
 if __name__ == "__main__":

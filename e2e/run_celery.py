@@ -28,11 +28,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lib import (
@@ -47,17 +45,17 @@ from lib import (
     airflow_env,
     all_healthy,
     free_port,
-    ignore_signals,
     login,
     migrate,
     parse_time,
+    run_suite,
     start_emulator,
-    terminate_on_signals,
     wait_for,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     from airflow_provider_videosdk.testing import EmulatorClient
 
@@ -661,33 +659,8 @@ def run(root: Path, procs: Processes, report: Report, t0: float) -> None:
         print()
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
-    t0 = time.monotonic()
-    root = Path(tempfile.mkdtemp(prefix="videosdk-e2e-celery-"))
-    (root / "process-logs").mkdir()
-    procs, report = Processes(root / "process-logs"), Report()
-    terminate_on_signals(_terminate)
-    try:
-        run(root, procs, report, t0)
-    except KeyboardInterrupt:
-        report.record("run", False, "interrupted")
-    except Exception as exc:
-        report.record("deployment", False, f"{type(exc).__name__}: {exc}")
-    finally:
-        ignore_signals()
-        procs.stop()
-    passed = len(report.results) - report.failed
-    print(f"e2e-celery: {passed} passed, {report.failed} failed")
-    print(f"wall time {time.monotonic() - t0:.1f}s (CeleryExecutor, PostgreSQL, Redis, 2 workers, 2 triggerers)")
-    if report.failed:
-        print(f"the deployment's files (Airflow home, process logs) are kept in {root}")
-        return 1
-    shutil.rmtree(root, ignore_errors=True)
-    return 0
+    return run_suite("e2e-celery", run, "CeleryExecutor, PostgreSQL, Redis, 2 workers, 2 triggerers")
 
 
 if __name__ == "__main__":

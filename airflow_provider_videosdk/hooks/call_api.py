@@ -8,7 +8,6 @@ have left; reading and ending a call may be retried.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,11 +27,6 @@ MAX_CALL_PAGES = 20
 #: Seconds between look-ups while reconciling a call whose POST had no clear answer.
 RECONCILE_INTERVAL = 1.0
 PLACE_UNKNOWN = "the call may or may not have been placed"
-
-
-def new_participant_id() -> str:
-    """A participant id for a call, so that the call can be found again whatever happens to its POST."""
-    return f"airflow-{uuid.uuid4().hex[:16]}"
 
 
 def place_call_request(call: SipCall) -> ApiRequest:

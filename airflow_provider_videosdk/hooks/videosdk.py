@@ -6,14 +6,13 @@ import asyncio
 import dataclasses
 import threading
 import time
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
-from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk.calls import SipCall, new_participant_id
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks import call_api
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
@@ -244,7 +243,7 @@ class VideoSDKHook(BaseHook):
         """
         call = call or SipCall.build(**fields)
         if call.participant_id is None:
-            call = dataclasses.replace(call, participant_id=call_api.new_participant_id())
+            call = dataclasses.replace(call, participant_id=new_participant_id())
         started = time.time()
         self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
         request = call_api.place_call_request(call)
@@ -422,7 +421,7 @@ class AsyncVideoSDKClient:
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
         if call.participant_id is None:
-            call = dataclasses.replace(call, participant_id=call_api.new_participant_id())
+            call = dataclasses.replace(call, participant_id=new_participant_id())
         started = time.time()
         request = call_api.place_call_request(call)
         try:
@@ -602,8 +601,7 @@ def parse_time(value: Any, where: str) -> float:
     """An ISO-8601 timestamp from VideoSDK as Unix time (UTC when it names no zone)."""
     if not isinstance(value, str):
         raise shape_error(where, f"a timestamp is {type(value).__name__}, not a string")
-    try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise shape_error(where, f"{value[:40]!r} is not an ISO-8601 timestamp") from None
-    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+    when = call_api.parse_when(value)
+    if when is None:
+        raise shape_error(where, f"{value[:40]!r} is not an ISO-8601 timestamp")
+    return when

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import uuid
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall
+from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall, new_participant_id
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall, clean_id, run_started_at
 from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseOperator
@@ -136,7 +135,7 @@ class _CallOperator(BaseOperator):
                 return self._recover(hook, call, record)
             if state in (INTENDED, NOT_PLACED):
                 self.log.info("Try %s sent nothing to VideoSDK; dialling", record.get("try_number"))
-        participant_id = call.participant_id or f"airflow-{uuid.uuid4().hex[:16]}"
+        participant_id = call.participant_id or new_participant_id()
         call = dataclasses.replace(call, participant_id=participant_id)
         intent = {
             "state": INTENDED,
@@ -223,8 +222,7 @@ class _CallOperator(BaseOperator):
 
     def _answered(self, hook: VideoSDKHook, call: Any, earlier_id: str, since: float | None) -> str | None:
         """Why ``earlier_id`` (a call id, else a participant id) counts as answered, or None."""
-        from airflow_provider_videosdk.calls import outcome_of, status_of
-        from airflow_provider_videosdk.hooks.call_api import call_created_at
+        from airflow_provider_videosdk.call_watch import judge
         from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW
 
         try:
@@ -234,18 +232,15 @@ class _CallOperator(BaseOperator):
                 raise
             earlier_call = None  # not a call id: a participant id of the seed API
         if earlier_call is not None:
-            created = call_created_at(earlier_call)
-            if since is not None and created is not None and created < since - CLOCK_SKEW:
-                self.log.info("Call %s is from before this DAG run: it does not count", earlier_id)
-                return None
-            outcome = outcome_of(earlier_call)
-            if outcome == "answered":
-                return f"Call {earlier_id} was already answered (status {status_of(earlier_call)})"
-            if outcome in ("pending", "unknown"):
+            # The status sensor's reading of a call: the same freshness rule and status table.
+            look = judge(earlier_call, earlier_id, created_after=since, skew=CLOCK_SKEW)
+            if look.outcome == "stale":
+                self.log.info("%s", look.message)
+            elif look.outcome == "answered":
+                return f"Call {earlier_id} was already answered (status {look.status})"
+            elif look.outcome in ("pending", "unknown"):
                 self.log.info(
-                    "Call %s is still %s: hanging it up before phoning the next person",
-                    earlier_id,
-                    status_of(earlier_call),
+                    "Call %s is still %s: hanging it up before phoning the next person", earlier_id, look.status
                 )
                 try:
                     hook.end_call(earlier_id)
@@ -407,7 +402,7 @@ class SipCallOperator(_CallOperator):
     def _checked_call(self) -> SipCall:
         call = SipCall.from_fields_of(self)
         if call.participant_id is None:  # on every Airflow: the call can then be found again
-            call = dataclasses.replace(call, participant_id=f"airflow-{uuid.uuid4().hex[:16]}")
+            call = dataclasses.replace(call, participant_id=new_participant_id())
         return call
 
     def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
