@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError
@@ -342,6 +343,21 @@ def test_pagination_over_several_pages(emu: VideoSDKEmulator, page_format: str) 
     elif page_format == "pagination":
         assert pages[1]["pagination"] == {"page": 2, "perPage": 2, "totalPages": 3, "total": 5}
     assert len(listed(emu)["data" if page_format != "bare" else slice(None)]) == 5, "perPage defaults to 20"
+
+
+def test_calls_placed_within_one_millisecond_list_newest_first(emu: VideoSDKEmulator) -> None:
+    """The emulator keeps whole milliseconds; calls sharing one still list in the order they were placed."""
+    for _ in range(25):
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: place(emu), range(8)))
+        stamps = [c["placedAt"] for c in emu.sip_calls]
+        if len(set(stamps)) < len(stamps):
+            break
+    else:
+        pytest.fail("200 calls, 8 at a time, never shared a millisecond")
+    in_placing_order = [c["id"] for c in emu.sip_calls]
+    newest_first = [c["id"] for c in listed(emu, f"perPage={len(stamps)}")["data"]]
+    assert newest_first == in_placing_order[::-1]
 
 
 def test_list_lag_hides_a_new_call_from_lists_only(emu: VideoSDKEmulator) -> None:

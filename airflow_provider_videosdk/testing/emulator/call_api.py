@@ -221,8 +221,9 @@ def list_calls(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> Any:
     with emu._lock:
         calls, options = list(emu._state.sip_calls), emu._state.call_api
     checks = _filters(query, now)
-    found = [c for c in calls if c.placed_at + options.list_lag <= now and all(check(c) for check in checks)]
-    found.sort(key=lambda c: c.placed_at, reverse=True)
+    # Newest first by the order the calls were placed in: two calls placed within the clock's
+    # resolution (or across a clock step) would otherwise list in either order.
+    found = [c for c in reversed(calls) if c.placed_at + options.list_lag <= now and all(check(c) for check in checks)]
     data = []
     for call in found[(page - 1) * per_page : page * per_page]:
         item = call_json(call, now, options)
