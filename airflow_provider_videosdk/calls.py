@@ -9,14 +9,16 @@ are derived from them. :data:`STATUSES` is the one table of call statuses: the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
     MAX_DISPLAY_NAME_LENGTH,
+    OutboundCall,
     clean_callee,
     clean_e164,
     clean_id,
@@ -30,9 +32,17 @@ MAX_CALL_DURATION = 24 * 3600.0
 MAX_METADATA_BYTES = 4096
 
 
-def new_participant_id() -> str:
-    """A participant id for a call (``airflow-`` and 16 hex digits), so that it can be found again."""
-    return f"airflow-{uuid.uuid4().hex[:16]}"
+_Call = TypeVar("_Call", "SipCall", OutboundCall)
+
+
+def identified(call: _Call) -> _Call:
+    """
+    ``call`` with a participant id, so that it can be found again: its own, else a new one
+    (``airflow-`` and 16 hex digits).
+    """
+    if call.participant_id:
+        return call
+    return dataclasses.replace(call, participant_id=f"airflow-{uuid.uuid4().hex[:16]}")
 
 
 def _meta(wire: str, doc: str, *, required: bool = False) -> dict[str, Any]:

@@ -62,7 +62,7 @@ RETRY = "e2e_videosdk_retry_after_call"
 CHAIN = "example_videosdk_escalation_chain_deferrable"
 NOTIFIER = "example_videosdk_failure_notifier"
 STATUS_CHAIN = "example_videosdk_call_status_chain"
-STATUS_POKE_INTERVAL = 2.0  # the example's poke_interval: the secondary must be phoned within this + 1 s
+STATUS_POKE_INTERVAL = 2.0  # the example's poke_interval: the sensor must see a final status within this + 1 s
 SCREENSHOT = REPO / "docs" / "connection-form.png"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -157,9 +157,13 @@ def check_templated(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[
     )
 
 
-def deferred(api: Api, run_id: str, task_id: str, dag_id: str = CHAIN) -> bool:
+def deferred(api: Api, run_id: str, task_id: str) -> bool:
     """Whether the sensor's first try went to the triggerer (its log holds the trigger's lines)."""
-    log = api.log(dag_id, run_id, task_id, 1)
+    return went_to_the_triggerer(api.log(CHAIN, run_id, task_id, 1))
+
+
+def went_to_the_triggerer(log: str) -> bool:
+    """Whether a try's log text holds the trigger's lines: it deferred and the trigger fired."""
     return "DEFERRED" in log and "Trigger fired event" in log
 
 
@@ -168,11 +172,13 @@ def _final_status_at(call: dict[str, Any]) -> float:
     return parse_time(call["timelog"][-1]["timestamp"]) or float("nan")
 
 
-def _logged_at(api: Api, run_id: str, task_id: str, text: str) -> list[float]:
-    """When the try-1 log of ``task_id`` (trigger lines included) says ``text``, as Unix times, in order."""
+def _log_lines(api: Api, run_id: str, task_id: str) -> list[tuple[float | None, str]]:
+    """The try-1 log of ``task_id`` (trigger lines included) as (Unix time or None, text), in order."""
     entries = api.log_entries(STATUS_CHAIN, run_id, task_id, 1)
-    times = [parse_time(e.get("timestamp")) for e in entries if isinstance(e, dict) and text in str(e.get("event", ""))]
-    return [t for t in times if t is not None]
+    return [
+        (parse_time(e.get("timestamp")), str(e.get("event", ""))) if isinstance(e, dict) else (None, str(e))
+        for e in entries
+    ]
 
 
 def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[str, Any]) -> tuple[bool, str]:
@@ -185,7 +191,8 @@ def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, con
     scheduling (the sensor's resume and the next task's start) and is reported.
     """
     tis = api.task_states(STATUS_CHAIN, run_id)
-    calls = {c["to"]: c for c in emulator.sip_calls()}
+    placed = emulator.sip_calls()
+    calls = {c["to"]: c for c in placed}
     primary, secondary = calls.get(conf["primary"]), calls.get(conf["secondary"])
     if primary is None or secondary is None:
         return False, f"dialled {sorted(calls)}, tasks {_states(tis)}"
@@ -193,14 +200,16 @@ def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, con
     final_at = _final_status_at(primary)
     phoned = secondary["placedAt"] - final_at
     ended = [e for e in emulator.call_ends() if e["callId"] == primary["id"]]
-    in_triggerer = deferred(api, run_id, "wait_primary", STATUS_CHAIN)
+    lines = _log_lines(api, run_id, "wait_primary")
+    in_triggerer = went_to_the_triggerer("\n".join(text for _, text in lines))
+    timed = [(at, text) for at, text in lines if at is not None]
     expect = conf["expect"]
     ok = (
         statuses[-1] == expect
         and "answered" not in statuses
         and tis["wait_primary"] == ("failed", 1)  # not retried: the final status is the signal
         and tis["call_secondary"][0] == tis["wait_secondary"][0] == "success"
-        and [c["to"] for c in emulator.sip_calls()].count(conf["primary"]) == 1
+        and [c["to"] for c in placed].count(conf["primary"]) == 1
     )
     if expect == "ended":  # the sensor's own timeout: it hung the ringing call up
         ok = ok and in_triggerer and len(ended) == 1 and ended[0]["statusBefore"] == "ringing"
@@ -209,10 +218,9 @@ def check_status_escalation(api: Api, emulator: EmulatorClient, run_id: str, con
         # From the final status, or from when the sensor started watching if that was later: the task's
         # start (its first poke), or the trigger's (the triggerer picks a deferred trigger up in its own
         # time); Airflow's start-up is not the provider's to bound.
-        seen_at = next(iter(_logged_at(api, run_id, "wait_primary", f"its status is '{expect}'")), None)
-        task_start = _logged_at(api, run_id, "wait_primary", "")[:1]  # the try's first log line
-        trigger_starts = _logged_at(api, run_id, "wait_primary", "Waiting until")
-        watching = max([final_at, *(t for t in task_start + trigger_starts if seen_at is not None and t <= seen_at)])
+        seen_at = next((at for at, text in timed if f"its status is '{expect}'" in text), None)
+        starts = [at for i, (at, text) in enumerate(timed) if i == 0 or "Waiting until" in text]  # task, trigger
+        watching = max([final_at, *(at for at in starts if seen_at is not None and at <= seen_at)])
         seen = (seen_at - watching) if seen_at is not None else float("inf")
         ok = ok and not ended and seen <= STATUS_POKE_INTERVAL + 1
         where = "in the triggerer" if in_triggerer else "at the sensor's first poke"

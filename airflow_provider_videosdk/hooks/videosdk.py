@@ -12,7 +12,7 @@ from urllib.parse import quote
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
-from airflow_provider_videosdk.calls import SipCall, new_participant_id
+from airflow_provider_videosdk.calls import SipCall, identified
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks import call_api
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
@@ -241,9 +241,7 @@ class VideoSDKHook(BaseHook):
         read timeout) the call can be looked up (:meth:`find_call`) for up to the connection's
         ``reconcile_timeout`` seconds before :class:`VideoSDKOutcomeUnknownError` is raised.
         """
-        call = call or SipCall.build(**fields)
-        if call.participant_id is None:
-            call = dataclasses.replace(call, participant_id=new_participant_id())
+        call = identified(call or SipCall.build(**fields))
         started = time.time()
         self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
         request = call_api.place_call_request(call)
@@ -420,8 +418,7 @@ class AsyncVideoSDKClient:
 
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
-        if call.participant_id is None:
-            call = dataclasses.replace(call, participant_id=new_participant_id())
+        call = identified(call)
         started = time.time()
         request = call_api.place_call_request(call)
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall, new_participant_id
+from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall, identified
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall, clean_id, run_started_at
 from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseOperator
@@ -135,11 +134,10 @@ class _CallOperator(BaseOperator):
                 return self._recover(hook, call, record)
             if state in (INTENDED, NOT_PLACED):
                 self.log.info("Try %s sent nothing to VideoSDK; dialling", record.get("try_number"))
-        participant_id = call.participant_id or new_participant_id()
-        call = dataclasses.replace(call, participant_id=participant_id)
+        call = identified(call)
         intent = {
             "state": INTENDED,
-            "participant_id": participant_id,
+            "participant_id": call.participant_id,
             "try_number": ti.try_number,
             "max_tries": ti.max_tries,
             "intended_at": time.time(),
@@ -400,10 +398,7 @@ class SipCallOperator(_CallOperator):
         self.ringing_timeout, self.max_call_duration, self.metadata = ringing_timeout, max_call_duration, metadata
 
     def _checked_call(self) -> SipCall:
-        call = SipCall.from_fields_of(self)
-        if call.participant_id is None:  # on every Airflow: the call can then be found again
-            call = dataclasses.replace(call, participant_id=new_participant_id())
-        return call
+        return identified(SipCall.from_fields_of(self))  # on every Airflow: the call can then be found again
 
     def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
         self.log.info(
