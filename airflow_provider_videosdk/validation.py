@@ -27,6 +27,8 @@ E164_FORM = "an E.164 number such as +14155550100 (a '+', then 7 to 15 digits)"
 SIP_FORM = "a SIP URI such as sip:+14155550100@sip.example.com (user@host, optional :port and ;params)"
 TO_FORM = f"{E164_FORM}, or {SIP_FORM}"
 MAX_ID_LENGTH = 256
+_NOT_IN_PATH_ID = "/?#"
+PATH_ID_FORM = "an id without '/', '?', '#' or control characters, and not '.' or '..'"
 MAX_DISPLAY_NAME_LENGTH = 128
 # Phone numbers and SIP users inside free text (VideoSDK's error messages), for masking.
 _NUMBER_IN_TEXT = (r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
@@ -80,6 +82,20 @@ def clean_id(field: str, value: Any) -> str:
     if value.lower() in ("none", "null"):
         raise VideoSDKInputError(
             f"{field} must be an ID, got the string {value!r}: a template or XCom probably rendered nothing"
+        )
+    return value
+
+
+def clean_path_id(field: str, value: Any) -> str:
+    """
+    An id that goes into a URL path (a call, room or session id): :func:`clean_id`, and none of
+    ``/``, ``?``, ``#``, nor ``.`` or ``..`` on its own, which HTTP clients resolve as dot segments
+    (``GET /v2/sip/call/..`` would reach ``/v2/sip/``).
+    """
+    value = clean_id(field, value)
+    if value in (".", "..") or any(ch in value for ch in _NOT_IN_PATH_ID):
+        raise VideoSDKInputError(
+            f"{field} must be {PATH_ID_FORM}, got {value[:40]!r}: it would change the request's URL"
         )
     return value
 

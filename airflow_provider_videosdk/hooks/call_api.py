@@ -15,7 +15,7 @@ from urllib.parse import quote
 from airflow_provider_videosdk.calls import call_id_of
 from airflow_provider_videosdk.exceptions import VideoSDKError
 from airflow_provider_videosdk.hooks.policy import ApiRequest, shape_error
-from airflow_provider_videosdk.validation import clean_id, clean_text
+from airflow_provider_videosdk.validation import clean_path_id, clean_text
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.calls import SipCall
@@ -36,12 +36,12 @@ def place_call_request(call: SipCall) -> ApiRequest:
 
 def get_call_request(call_id: Any) -> ApiRequest:
     """``GET /v2/sip/call/{id}``."""
-    return ApiRequest("GET", f"{CALL_PATH}/{quote(clean_id('call_id', call_id), safe='')}")
+    return ApiRequest("GET", f"{CALL_PATH}/{quote(clean_path_id('call_id', call_id), safe='')}")
 
 
 def end_call_request(call_id: Any) -> ApiRequest:
     """``POST /v2/sip/call/end``: hanging up twice does no harm, so it may be retried."""
-    body = {"callId": clean_id("call_id", call_id)}
+    body = {"callId": clean_path_id("call_id", call_id)}
     return ApiRequest(
         "POST", f"{CALL_PATH}/end", json=body, idempotent=True, unknown="the call may or may not have been ended"
     )
@@ -111,7 +111,7 @@ class CallListing:
     def __init__(self, room_id: Any = None, *, search: Any = None, since: float | None = None) -> None:
         self.params: dict[str, Any] = {"perPage": CALLS_PER_PAGE}
         if room_id is not None:
-            self.params["roomId"] = clean_id("room_id", room_id)
+            self.params["roomId"] = clean_path_id("room_id", room_id)
         if search is not None:
             self.params["search"] = clean_text("search", search)
         if since is not None:

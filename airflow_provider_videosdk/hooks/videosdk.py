@@ -18,7 +18,7 @@ from airflow_provider_videosdk.hooks import call_api
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
 from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, SendWatch, shape_error
 from airflow_provider_videosdk.hooks.transport import SyncTransport
-from airflow_provider_videosdk.validation import OutboundCall, clean_id, mask_phone
+from airflow_provider_videosdk.validation import OutboundCall, clean_id, clean_path_id, mask_phone
 from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:
@@ -315,7 +315,7 @@ class VideoSDKHook(BaseHook):
         """``POST /v2/rooms``; idempotent on ``custom_room_id``. Returns the room, with ``roomId``."""
         body = {}
         if custom_room_id is not None:
-            body["customRoomId"] = clean_id("custom_room_id", custom_room_id)
+            body["customRoomId"] = clean_path_id("custom_room_id", custom_room_id)
         return self.request(
             "POST",
             "/v2/rooms",
@@ -327,7 +327,7 @@ class VideoSDKHook(BaseHook):
 
     def validate_room(self, room_id: Any) -> bool:
         """True when the room exists (``GET /v2/rooms/validate/{roomId}``)."""
-        room_id = quote(clean_id("room_id", room_id), safe="")
+        room_id = quote(clean_path_id("room_id", room_id), safe="")
         try:
             self.request("GET", f"/v2/rooms/validate/{room_id}")
         except VideoSDKError as exc:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_videosdk.exceptions import VideoSDKCallNotAnsweredError, VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.validation import clean_id, clean_seconds, clean_time, run_started_at
+from airflow_provider_videosdk.validation import clean_id, clean_path_id, clean_seconds, clean_time, run_started_at
 from airflow_provider_videosdk.version_compat import (
     AirflowFailException,
     AirflowSensorTimeout,
@@ -227,7 +227,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     def _apply_rendered_fields(self, context: Context) -> None:
         """Check the rendered fields before any request; let ``answer_timeout`` replace ``timeout``."""
-        self.call_id = clean_id("call_id", self.call_id)
+        self.call_id = clean_path_id("call_id", self.call_id)
         if self.answer_timeout is not None:
             self.timeout = clean_seconds("answer_timeout", self.answer_timeout, maximum=MAX_ANSWER_TIMEOUT)
         self._since = run_started_at(context)

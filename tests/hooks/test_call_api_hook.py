@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_videosdk.calls import SipCall
-from airflow_provider_videosdk.exceptions import VideoSDKOutcomeUnknownError
+from airflow_provider_videosdk.exceptions import VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
 if TYPE_CHECKING:
@@ -133,3 +133,14 @@ def test_a_read_that_fails_after_sending_is_retried(api: CallApi, videosdk_emula
     assert api("end_call", call_id)["status"] == "ended"
     assert len(videosdk_emulator.requests_to(f"/v2/sip/call/{call_id}")) == 2
     assert len(videosdk_emulator.requests_to("/v2/sip/call/end")) == 2
+
+
+@pytest.mark.parametrize("call_id", ["..", ".", "x/..", "x?y", "x#y"])
+@pytest.mark.parametrize("method", ["get_call", "end_call"])
+def test_a_call_id_that_is_not_one_path_segment_is_refused_before_any_request(
+    api: CallApi, videosdk_emulator: VideoSDKEmulator, method: str, call_id: str
+) -> None:
+    with pytest.raises(VideoSDKInputError, match="call_id must be an id without '/', '\\?', '#'"):
+        api(method, call_id)
+
+    assert videosdk_emulator.requests == []
