@@ -32,7 +32,20 @@ PATH_ID_FORM = "an id without '/', '?', '#' or control characters, and not '.' o
 MAX_DISPLAY_NAME_LENGTH = 128
 # Phone numbers and SIP users inside free text (VideoSDK's error messages), for masking.
 _NUMBER_IN_TEXT = (r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
-_PATTERNS = {"E164_RE": _E164, "SIP_URI_RE": _SIP_URI, "_NUMBER_IN_TEXT_RE": _NUMBER_IN_TEXT}
+# JWT-like strings (a base64url JSON header "eyJ..." and one or two more dot-separated parts) and e-mail
+# addresses, in VideoSDK's error texts.
+_SECRET_IN_TEXT = (
+    r"\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){1,2}|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    re.ASCII,
+)
+#: The longest excerpt of an answer's text that reaches a log, an exception or a trigger event.
+EXCERPT_LENGTH = 200
+_PATTERNS = {
+    "E164_RE": _E164,
+    "SIP_URI_RE": _SIP_URI,
+    "_NUMBER_IN_TEXT_RE": _NUMBER_IN_TEXT,
+    "_SECRET_IN_TEXT_RE": _SECRET_IN_TEXT,
+}
 
 
 @functools.cache
@@ -203,6 +216,19 @@ def mask_phone(value: str) -> str:
 def mask_numbers(text: str, keep: bool = False) -> str:
     """Mask every phone number or SIP URI inside free text (e.g. VideoSDK's error messages), unless ``keep``."""
     return text if keep else _pattern("_NUMBER_IN_TEXT_RE").sub(lambda m: mask_phone(m.group()), text)
+
+
+def excerpt(text: str, keep_numbers: bool = False) -> str:
+    """
+    Text from outside (an API error message, a body, a header) as it may be shown: one line of at most
+    :data:`EXCERPT_LENGTH` characters, JWT-like strings and e-mail addresses replaced by ``<redacted>``,
+    and phone numbers masked unless ``keep_numbers``. Every such text passes here before a log line,
+    an exception or a trigger event holds it.
+    """
+    text = " ".join(text[: EXCERPT_LENGTH * 8].split())  # redact before cutting: a cut token would not match
+    text = _pattern("_SECRET_IN_TEXT_RE").sub("<redacted>", text)
+    text = mask_numbers(text, keep_numbers)
+    return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "\u2026"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.validation import mask_numbers
+from airflow_provider_videosdk.validation import excerpt
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -265,10 +265,10 @@ class Exchange:
                 return data
             self._final(VideoSDKError(f"{req.where}: VideoSDK answered {status} with {problem}{_rid(request_id)}"))
         if 300 <= status < 400:
-            location = response.headers.get("location", "nowhere")
+            location = excerpt(response.headers.get("location", "nowhere"), self.config.log_full_numbers)
             text = f"{req.where}: VideoSDK answered {status}, a redirect to {location} (redirects are not followed)"
             self._final(VideoSDKError(text + _rid(request_id), status=status, request_id=request_id))
-        api_message = mask_numbers(_api_message(data, response.body), self.config.log_full_numbers)
+        api_message = excerpt(_api_message(data, response.body), self.config.log_full_numbers)
         text = f"{req.where}: VideoSDK answered {status}: {api_message}{_rid(request_id)}"
         if status in (401, 403):
             text += AUTH_HINT
@@ -374,9 +374,8 @@ def _api_message(data: Any, body: bytes) -> str:
             if isinstance(value, dict):
                 value = value.get("message")
             if isinstance(value, str) and value:
-                return value[:500]
-    snippet = " ".join(body.decode("utf-8", "replace").split())[:200]
-    return snippet or "(empty body)"
+                return value
+    return body[:4096].decode("utf-8", "replace").strip() or "(empty body)"
 
 
 def _rid(request_id: str | None) -> str:
