@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from airflow_provider_videosdk.hooks.policy import MAX_BODY_BYTES, BodyTooLarge, Progress, RawResponse
+from airflow_provider_videosdk.hooks.body import BodyDecoder
+from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
     import ssl
@@ -69,15 +70,12 @@ class AsyncTransport:
                 headers={"Authorization": token},
                 extensions={"trace": trace},
             ) as response:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BODY_BYTES:
-                        raise BodyTooLarge()
-                    chunks.append(chunk)
+                # Raw bytes, decoded here: httpx's own decoder inflates a whole chunk at once, past any cap.
+                decoder = BodyDecoder(response.headers.get("content-encoding"))
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                return RawResponse(response.status_code, headers, b"".join(chunks))
+                return RawResponse(response.status_code, headers, decoder.body())
 
         if hasattr(asyncio, "timeout"):  # Python 3.11+: no extra task per request
             async with asyncio.timeout(timeout):

@@ -25,6 +25,7 @@ from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
+from airflow_provider_videosdk.hooks.body import BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.validation import excerpt
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig
 
-#: The largest answer read: VideoSDK's answers are a few KiB; anything bigger is not one of them.
-MAX_BODY_BYTES = 1 << 20
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
 AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
 
@@ -139,13 +138,6 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
-
-
-class BodyTooLarge(Exception):
-    """Raised by a transport when an answer passes :data:`MAX_BODY_BYTES`."""
-
-    def __init__(self) -> None:
-        super().__init__(f"the answer was larger than {MAX_BODY_BYTES} bytes")
 
 
 class _Retry(Exception):
@@ -292,7 +284,9 @@ class Exchange:
             reason = f"no complete answer within {self._attempt_timeout:g}s"
         else:
             reason = (
-                str(exc) if isinstance(exc, BodyTooLarge) else f"the connection failed after sending: {describe(exc)}"
+                str(exc)
+                if isinstance(exc, (BodyTooLarge, UndecodableBody))
+                else f"the connection failed after sending: {describe(exc)}"
             )
         err = VideoSDKError(f"{req.where}: {reason}")
         if req.resendable:

@@ -25,7 +25,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from airflow_provider_videosdk.hooks.policy import MAX_BODY_BYTES, BodyTooLarge, Progress, RawResponse
+from airflow_provider_videosdk.hooks.body import BodyDecoder
+from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.hooks.policy import ApiRequest
@@ -195,17 +196,16 @@ class SyncTransport:
 
 
 def _read_body(response: requests.Response, deadline: float) -> bytes:
-    """Read the body chunk by chunk (each socket read is bounded by the deadline: see :class:`_DeadlineSocket`)."""
+    """
+    Read the raw body chunk by chunk (each socket read is bounded by the deadline: see
+    :class:`_DeadlineSocket`) and decode it as it comes (:class:`BodyDecoder`).
+    """
     raw = response.raw
-    chunks: list[bytes] = []
-    size = 0
+    decoder = BodyDecoder(response.headers.get("content-encoding"))
     while True:
         if deadline - time.monotonic() <= 0:
             raise TimeoutError("the answer did not arrive in full before the deadline")
-        chunk = raw.read1(_READ_SIZE)
+        chunk = raw.read1(_READ_SIZE, decode_content=False)
         if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLarge()
-        chunks.append(chunk)
+            return decoder.body()
+        decoder.feed(chunk)

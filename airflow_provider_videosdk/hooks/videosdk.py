@@ -15,6 +15,7 @@ from airflow_provider_videosdk import __version__, conn_fields
 from airflow_provider_videosdk.calls import SipCall, identified
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks import call_api
+from airflow_provider_videosdk.hooks.body import ACCEPT_ENCODING
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
 from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, SendWatch, shape_error
 from airflow_provider_videosdk.hooks.transport import SyncTransport
@@ -130,6 +131,8 @@ class VideoSDKHook(BaseHook):
         return {
             "Content-Type": "application/json",
             "Accept": "application/json",
+            # Offered by both transports alike (left to the libraries, each offers its own list).
+            "Accept-Encoding": ACCEPT_ENCODING,
             "User-Agent": f"airflow-provider-videosdk/{__version__}",
         }
 

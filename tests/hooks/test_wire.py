@@ -1,16 +1,24 @@
-"""What reaches the wire and what comes back, over real HTTP: error excerpts in logs and trigger events."""
+"""
+What reaches the wire and what comes back, over real HTTP through both transports: gzipped answers,
+error excerpts in logs and trigger events.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.exceptions import VideoSDKError
+import pytest
+
+from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.triggers.sip import SipCallStatusTrigger
 from airflow_provider_videosdk.validation import EXCERPT_LENGTH
 from tests.helpers import first_event
+from tests.hooks.test_call_api_hook import CALL, PLACE, CallApi, posts
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.testing import VideoSDKEmulator
@@ -44,3 +52,50 @@ def test_an_api_error_reaches_the_log_and_the_trigger_event_as_a_short_redacted_
         api_text = text.split("VideoSDK answered 400: ", 1)[1].split(" (request id", 1)[0]
         assert api_text.startswith("Callee John <<redacted>> refused; token <redacted> for +1415****100;")
         assert len(api_text) <= EXCERPT_LENGTH
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> CallApi:
+    return CallApi(request.param)
+
+
+def gzipped(emulator: VideoSDKEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.headers.get("accept-encoding") == "gzip"]
+
+
+def test_gzipped_answers_are_decoded_calls_placed_read_listed_and_reconciled(
+    api: CallApi, videosdk_emulator: VideoSDKEmulator
+) -> None:
+    videosdk_emulator.gzip_over = 0  # every answer the client offers to take gzipped
+    placed = api("place_call", SipCall.build(**CALL))
+    for _ in range(12):  # a call list well over 1 KiB
+        VideoSDKHook().place_call(SipCall.build(**CALL))
+    videosdk_emulator.add_fault(**PLACE, status=502, process=True)
+    reconciled = api("place_call", SipCall.build(**CALL))
+
+    assert api("get_call", placed["id"])["id"] == placed["id"]
+    listed = api("list_calls", CALL["meeting_id"])
+    assert len(json.dumps(listed)) > 1024 and len(listed) == 14
+    assert {placed["id"], reconciled["id"]} <= {c["id"] for c in listed}
+    assert posts(videosdk_emulator) == 14 and len(videosdk_emulator.sip_calls) == 14
+    # Every request offered gzip, and only gzip, on both transports.
+    assert len(gzipped(videosdk_emulator)) == len(videosdk_emulator.requests)
+
+
+@pytest.mark.parametrize("method", ["place_call", "get_call"])
+def test_a_gzip_that_inflates_past_the_cap_is_refused_on_both_transports(
+    api: CallApi, videosdk_emulator: VideoSDKEmulator, method: str
+) -> None:
+    call_id = VideoSDKHook().place_call(SipCall.build(**CALL))["id"]
+    path = PLACE["path"] if method == "place_call" else f"/v2/sip/call/{call_id}"
+    # ~4 KB on the wire, 4 MiB inflated; sent gzipped whatever the client offered.
+    videosdk_emulator.add_fault(path=path, exact=True, status=200, body={"data": "0" * (4 << 20)}, gzip=True, times=9)
+    conn = videosdk_emulator.connection_json({"retry_backoff": 0.01, "reconcile_timeout": 0})
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AIRFLOW_CONN_VIDEOSDK_DEFAULT", conn)
+        with pytest.raises(VideoSDKError, match="the answer was larger than 1048576 bytes") as error:
+            api(method, SipCall.build(**CALL) if method == "place_call" else call_id)
+
+    assert isinstance(error.value, VideoSDKOutcomeUnknownError) == (method == "place_call")
+    assert posts(videosdk_emulator) == (2 if method == "place_call" else 1)  # a POST is never resent

@@ -112,3 +112,21 @@ def test_skip_if_answered_reads_the_earlier_calls_status(
         (end,) = videosdk_emulator.call_ends
         assert (end["callId"], end["statusBefore"]) == (primary["id"], "ringing")
         assert f"Call {primary['id']} is still ringing: hanging it up before phoning the next person" in result.output
+
+
+@pytest.mark.parametrize("fault", [None, {"status": 502}], ids=["answered", "502-reconciled"])
+def test_with_gzipped_answers_the_call_is_placed_once_and_found_again(
+    videosdk_emulator: VideoSDKEmulator, run_dag, fault: dict[str, Any] | None
+) -> None:
+    videosdk_emulator.gzip_over = 0  # every answer gzipped: the POST's, and the call list reconciliation reads
+    if fault is not None:
+        videosdk_emulator.add_fault(**PLACE, **fault)
+
+    result = run_dag("videosdk_call_api_with_retries")
+
+    calls = videosdk_emulator.sip_calls
+    assert len(calls) == 1, result.output[-3000:]
+    assert len(videosdk_emulator.requests_to("/v2/sip/call", "POST")) == 1
+    assert result.states()[("call", -1)] == ("success", 1)
+    assert xcom_line(calls[0]) in result.output
+    assert (f"VideoSDK did place the call: found call {calls[0]['id']}" in result.output) == (fault is not None)

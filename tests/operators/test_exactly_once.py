@@ -114,3 +114,15 @@ def test_when_the_intent_cannot_be_stored_nothing_is_dialled(videosdk_emulator: 
     assert videosdk_emulator.calls == [], result.output[-3000:]
     assert "Could not write the call's intent to the task state store, so the call was not placed" in result.output
     assert result.state("call") == "failed"
+
+
+def test_with_gzipped_answers_the_call_is_placed_once_and_the_task_succeeds(
+    videosdk_emulator: VideoSDKEmulator, run_dag
+) -> None:
+    videosdk_emulator.gzip_over = 0  # every answer gzipped, as a web server in front of the API may do
+
+    result = run_dag("videosdk_call_with_retries")
+
+    assert len(videosdk_emulator.calls) == 1, result.output[-3000:]
+    assert len(videosdk_emulator.requests_to("/v2/sip/outbound-call")) == 1
+    assert result.states()[("call", -1)] == ("success", 1)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
+import tracemalloc
+import zlib
 
 import pytest
 
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
 from airflow_provider_videosdk.hooks import call_api
+from airflow_provider_videosdk.hooks.body import MAX_BODY_BYTES, BodyDecoder, BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig
 from airflow_provider_videosdk.hooks.policy import Exchange, RawResponse
 from airflow_provider_videosdk.validation import EXCERPT_LENGTH, clean_path_id, excerpt
@@ -55,3 +59,57 @@ def test_an_api_error_holds_only_the_excerpt(where: str) -> None:
 
     assert error.value.api_message == excerpt(LEAKY)
     assert str(error.value) == f"GET /v2/sip/call/c1: VideoSDK answered 400: {excerpt(LEAKY)}"
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, made a MiB at a time (a 64 MiB bomb is ~65 KB)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    mib = bytes(1 << 20)
+    return b"".join(packer.compress(mib) for _ in range(size >> 20)) + packer.flush()
+
+
+def decode(encoding: str | None, raw: bytes, step: int = 4096) -> bytes:
+    decoder = BodyDecoder(encoding)
+    for i in range(0, len(raw), step):
+        decoder.feed(raw[i : i + step])
+    return decoder.body()
+
+
+def test_gzip_and_identity_answers_decode_the_same_fed_in_any_pieces() -> None:
+    body = json.dumps({"data": [{"id": f"call-{i}", "to": "+14155550100"} for i in range(200)]}).encode()
+
+    assert decode(None, body) == decode("identity", body) == body
+    for step in (1, 7, 4096, len(body)):
+        assert decode("gzip", gzip.compress(body), step) == body
+    assert decode("X-GZIP", gzip.compress(body)) == body
+    assert decode("gzip", b"") == b""  # e.g. a 204: nothing to inflate
+
+
+def test_a_gzip_bomb_stops_at_the_cap_without_inflating_past_it() -> None:
+    bomb = gzip_of_zeros(64 << 20)
+    assert len(bomb) < 100_000
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(BodyTooLarge, match=f"larger than {MAX_BODY_BYTES} bytes"):
+            decode("gzip", bomb, step=65536)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MAX_BODY_BYTES  # the cap, one chunk and the decoder: not 64 MiB
+    assert decode("gzip", gzip_of_zeros(MAX_BODY_BYTES)) == bytes(MAX_BODY_BYTES)  # the cap itself is allowed
+
+
+@pytest.mark.parametrize(
+    ("encoding", "raw", "problem"),
+    [
+        ("br", b"x", "Content-Encoding 'br', which was not offered"),
+        ("gzip, gzip", b"x", "which was not offered"),
+        ("gzip", b"not gzip at all", "gzip data is broken"),
+        ("gzip", gzip.compress(b"{}" * 100)[:-12], "ended before its end"),
+    ],
+    ids=["brotli", "twice", "not-gzip", "cut"],
+)
+def test_an_answer_that_cannot_be_decoded_says_why(encoding: str, raw: bytes, problem: str) -> None:
+    with pytest.raises(UndecodableBody, match=problem):
+        decode(encoding, raw)

@@ -33,6 +33,8 @@ class VideoSDKEmulator:
     :param trunks: trunk id -> allowed caller numbers.
     :param tls: serve HTTPS with a throwaway self-signed certificate for 127.0.0.1 and localhost,
         which clients trust through :attr:`ca_file`; it is deleted on ``stop()``.
+    :param gzip_over: gzip every answer longer than this many bytes when the client offers gzip
+        (as a web server in front of an API may); None: never (see also ``Fault(gzip=True)``).
     """
 
     def __init__(
@@ -46,11 +48,14 @@ class VideoSDKEmulator:
         answers: dict[str, float] | None = None,
         trunks: dict[str, list[str]] | None = None,
         tls: bool = False,
+        gzip_over: int | None = None,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
         self.answer_after = answer_after
         self.trunks = dict(trunks or DEFAULT_TRUNKS)
+        #: Answers longer than this many bytes are gzipped when the client offers gzip; None: never.
+        self.gzip_over = gzip_over
         self._lock = threading.Lock()
         self._state = State(answers=dict(answers or {}))
         self._server = Server((host, port), Handler)

@@ -46,6 +46,7 @@ class Fault:
     redirect: str | None = None  # answer with this Location and ``status`` (default 302)
     tls: Literal["fail_handshake", "stall_handshake", "corrupt_after_request"] | None = None
     exact: bool = False  # ``path`` must equal the request's path, not merely start it
+    gzip: bool = False  # gzip the answer even if the client did not offer gzip (as a misbehaving server might)
 
     def __post_init__(self) -> None:
         if self.tls is not None and self.tls not in TLS_FAULTS:

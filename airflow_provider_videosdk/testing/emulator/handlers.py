@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import secrets
 import socket
@@ -83,6 +84,14 @@ class Server(ThreadingHTTPServer):
             self.shutdown_request(sock)
 
 
+def _gzipped(over: int | None, fault: Fault | None, accept_encoding: str, payload: bytes) -> bool:
+    """Whether to gzip an answer: a ``gzip`` fault says so, or it is longer than ``over`` and gzip was offered."""
+    if fault is not None and fault.gzip:
+        return True
+    offered = {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
+    return over is not None and len(payload) > over and bool(offered & {"gzip", "x-gzip", "*"})
+
+
 class Handler(BaseHTTPRequestHandler):
     """Reads a request, records it, takes its fault, routes it, and answers (or fails to, on purpose)."""
 
@@ -149,6 +158,9 @@ class Handler(BaseHTTPRequestHandler):
                 payload, content_type = fault.raw.encode(), "text/html"
             if fault.retry_after is not None:
                 extra_headers["Retry-After"] = fault.retry_after
+        if _gzipped(emulator.gzip_over, fault, headers.get("accept-encoding", ""), payload):
+            payload = gzip.compress(payload)
+            extra_headers["Content-Encoding"] = "gzip"
         record.status = status
         self.send_response(status)
         self.send_header("Content-Type", content_type)
