@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from airflow_provider_videosdk.hooks.body import BodyDecoder
+from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
 from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
-    import ssl
-
     from airflow_provider_videosdk.hooks.policy import ApiRequest
 
 
@@ -31,22 +31,42 @@ def shared_ssl_context() -> ssl.SSLContext:
     Loading the CA bundle costs ~27 ms of CPU, on the event loop: paid per client, a triggerer
     starting a thousand waits would stall for half a minute.
     """
-    return _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _ssl_context(ca_bundle())
 
 
 @functools.lru_cache(maxsize=4)
-def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    return httpx.create_ssl_context(verify=True, trust_env=True)  # reads SSL_CERT_FILE / SSL_CERT_DIR
+def _ssl_context(bundle: str | None) -> ssl.SSLContext:
+    """The sync transport's trust: the bundle named (a file or a directory, as requests takes it), else certifi's."""
+    if bundle is None:
+        return httpx.create_ssl_context(verify=True, trust_env=False)  # certifi's bundle
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
 
 
 class AsyncTransport:
-    """Sends requests over one kept-alive connection pool; proxies and CA bundles come from the environment."""
+    """
+    Sends requests over one kept-alive connection pool; proxies (but for loopback hosts) and the CA
+    bundle come from the environment, read as the sync transport reads them (:mod:`.environment`).
+    """
 
     def __init__(self, headers: dict[str, str]) -> None:
-        # No client-wide timeout: each request gets a wall-clock deadline of its own in send().
-        self.client = httpx.AsyncClient(
-            headers=headers, timeout=None, follow_redirects=False, trust_env=True, verify=shared_ssl_context()
-        )
+        self._headers = headers
+        #: One client for loopback hosts (no environment proxy: True), one for the rest, made when first used.
+        self._clients: dict[bool, httpx.AsyncClient] = {}
+
+    def _client_for(self, url: str) -> httpx.AsyncClient:
+        direct = is_loopback(url)
+        if direct not in self._clients:
+            # No client-wide timeout: each request gets a wall-clock deadline of its own in send().
+            self._clients[direct] = httpx.AsyncClient(
+                headers=self._headers,
+                timeout=None,
+                follow_redirects=False,
+                trust_env=not direct,
+                verify=shared_ssl_context(),
+            )
+        return self._clients[direct]
 
     async def send(self, request: ApiRequest, url: str, token: str, timeout: float, progress: Progress) -> RawResponse:
         """
@@ -62,7 +82,7 @@ class AsyncTransport:
                 progress.mark_sent()  # may raise (the caller's record failed): then nothing is sent
 
         async def exchange() -> RawResponse:
-            async with self.client.stream(
+            async with self._client_for(url).stream(
                 request.method,
                 url,
                 json=request.json,
@@ -84,4 +104,6 @@ class AsyncTransport:
 
     async def aclose(self) -> None:
         """Close the pool's connections."""
-        await self.client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

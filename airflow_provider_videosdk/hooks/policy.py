@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
 AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
+PROXY_HINT = (
+    "; the answer came from a proxy or through one: check HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY "
+    "(and the proxy's own rules) before the connection's API key"
+)
 
 
 class Phase(enum.Enum):
@@ -261,9 +265,14 @@ class Exchange:
             text = f"{req.where}: VideoSDK answered {status}, a redirect to {location} (redirects are not followed)"
             self._final(VideoSDKError(text + _rid(request_id), status=status, request_id=request_id))
         api_message = excerpt(_api_message(data, response.body), self.config.log_full_numbers)
-        text = f"{req.where}: VideoSDK answered {status}: {api_message}{_rid(request_id)}"
-        if status in (401, 403):
-            text += AUTH_HINT
+        via = response.headers.get("via")
+        if status == 407:  # only a proxy asks for proxy credentials
+            who, hint = "a proxy", PROXY_HINT
+        elif via:  # a proxy passed the answer on, or made it (RFC 9110 7.6.3)
+            who, hint = f"VideoSDK or a proxy (Via: {excerpt(via)})", PROXY_HINT if status in (401, 403) else ""
+        else:
+            who, hint = "VideoSDK", AUTH_HINT if status in (401, 403) else ""
+        text = f"{req.where}: {who} answered {status}: {api_message}{_rid(request_id)}{hint}"
         err = VideoSDKError(text, status=status, api_message=api_message, request_id=request_id)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         # 429 was never processed. A 503 that says when to come back was refused, not half-done;

@@ -26,6 +26,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from airflow_provider_videosdk.hooks.body import BodyDecoder
+from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
 from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 _PROGRESS: ContextVar[Progress | None] = ContextVar("videosdk_progress", default=None)
 _DEADLINE: ContextVar[float | None] = ContextVar("videosdk_deadline", default=None)
 _READ_SIZE = 65536
+# Every key of an environment proxy (HTTP_PROXY -> "http", ALL_PROXY -> "all"); None: no proxy for it.
+_NO_PROXIES: dict[str, Any] = {"http": None, "https": None, "all": None}
 
 
 class _DeadlineSocket:
@@ -150,7 +153,10 @@ class TokenAuth(requests.auth.AuthBase):
 
 
 class SyncTransport:
-    """Sends one request at a time over a kept-alive ``requests.Session``; proxies come from the environment."""
+    """
+    Sends one request at a time over a kept-alive ``requests.Session``; proxies (but for loopback
+    hosts) and the CA bundle come from the environment (:mod:`.environment`).
+    """
 
     def __init__(self, headers: dict[str, str]) -> None:
         self.session = requests.Session()
@@ -175,6 +181,8 @@ class SyncTransport:
                 json=request.json,
                 params=request.params,
                 auth=TokenAuth(token),
+                proxies=dict(_NO_PROXIES) if is_loopback(url) else None,
+                verify=ca_bundle() or True,
                 timeout=timeout,
                 allow_redirects=False,
                 stream=True,

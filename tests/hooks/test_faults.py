@@ -71,8 +71,11 @@ def api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Api:
     return Api(request.param)
 
 
-def use(monkeypatch: pytest.MonkeyPatch, emulator: VideoSDKEmulator, **extra: Any) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_VIDEOSDK_DEFAULT", emulator.connection_json({"retry_backoff": 0.01, **extra}))
+def use(monkeypatch: pytest.MonkeyPatch, emulator: VideoSDKEmulator, *, host: str | None = None, **extra: Any) -> None:
+    conn = emulator.connection_json({"retry_backoff": 0.01, **extra})
+    if host is not None:  # e.g. a name that is not loopback, so that an environment proxy is used
+        conn = conn.replace("127.0.0.1", host)
+    monkeypatch.setenv("AIRFLOW_CONN_VIDEOSDK_DEFAULT", conn)
 
 
 @pytest.fixture
@@ -163,7 +166,7 @@ def test_after_a_failed_handshake_the_retry_places_the_call_once(api: Api, tls_e
 def test_a_proxy_that_refuses_the_tunnel_is_retried_because_nothing_reached_videosdk(
     api: Api, tls_emulator: VideoSDKEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, tls_emulator, retry_attempts=3)
+    use(monkeypatch, tls_emulator, host="api.videosdk.invalid", retry_attempts=3)  # loopback skips proxies
     with RefusingProxy() as proxy:
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         with pytest.raises(VideoSDKError) as err:
@@ -179,7 +182,7 @@ def test_a_proxy_that_refuses_the_tunnel_is_retried_because_nothing_reached_vide
 def test_a_proxy_that_is_down_is_retried(
     api: Api, tls_emulator: VideoSDKEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    use(monkeypatch, tls_emulator, retry_attempts=2)
+    use(monkeypatch, tls_emulator, host="api.videosdk.invalid", retry_attempts=2)
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port()}")
 
     with pytest.raises(VideoSDKError, match="gave up after 2 attempts") as err:

@@ -14,6 +14,7 @@ from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputErr
 from airflow_provider_videosdk.hooks import call_api
 from airflow_provider_videosdk.hooks.body import MAX_BODY_BYTES, BodyDecoder, BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig
+from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
 from airflow_provider_videosdk.hooks.policy import Exchange, RawResponse
 from airflow_provider_videosdk.validation import EXCERPT_LENGTH, clean_path_id, excerpt
 
@@ -113,3 +114,53 @@ def test_a_gzip_bomb_stops_at_the_cap_without_inflating_past_it() -> None:
 def test_an_answer_that_cannot_be_decoded_says_why(encoding: str, raw: bytes, problem: str) -> None:
     with pytest.raises(UndecodableBody, match=problem):
         decode(encoding, raw)
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("http://127.1.2.3", True),
+        ("https://LOCALHOST:1/x", True),
+        ("http://emulator.localhost", True),
+        ("http://[::1]:80", True),
+        ("https://api.videosdk.live", False),
+        ("http://localhost.example.com", False),
+        ("http://10.0.0.1", False),
+        ("http://[::ffff:10.0.0.1]", False),
+    ],
+)
+def test_only_this_machine_counts_as_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+def test_the_ca_bundle_is_read_in_requests_order_then_openssls() -> None:
+    assert ca_bundle({}) is None
+    assert ca_bundle({"SSL_CERT_DIR": "/d", "SSL_CERT_FILE": "/f"}) == "/f"
+    assert ca_bundle({"SSL_CERT_FILE": "/f", "CURL_CA_BUNDLE": "/c"}) == "/c"
+    assert ca_bundle({"CURL_CA_BUNDLE": "/c", "REQUESTS_CA_BUNDLE": "/r", "SSL_CERT_FILE": ""}) == "/r"
+    assert ca_bundle({"REQUESTS_CA_BUNDLE": "", "SSL_CERT_DIR": "/d"}) == "/d"
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "who", "hint"),
+    [
+        (407, {}, "a proxy answered 407", "check HTTPS_PROXY"),
+        (403, {"via": "1.1 squid"}, "VideoSDK or a proxy (Via: 1.1 squid) answered 403", "check HTTPS_PROXY"),
+        (404, {"via": "1.1 squid"}, "VideoSDK or a proxy (Via: 1.1 squid) answered 404", None),
+        (401, {}, "VideoSDK answered 401", "check the connection's API key"),
+    ],
+)
+def test_an_answer_from_or_through_a_proxy_is_named_so(
+    status: int, headers: dict[str, str], who: str, hint: str | None
+) -> None:
+    config = VideoSDKConfig(base_url="https://api.example", api_key="k", api_secret="s", token=None)
+    exchange = Exchange(call_api.get_call_request("c1"), config, logging.getLogger("test-wire"))
+    exchange.begin()
+
+    with pytest.raises(VideoSDKError) as error:
+        exchange.answered(RawResponse(status, headers, b"refused"))
+
+    text = str(error.value)
+    assert text.startswith(f"GET /v2/sip/call/c1: {who}: refused")
+    assert text.endswith("refused") if hint is None else hint in text

@@ -13,16 +13,22 @@ from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL
 class RefusingProxy:
     """
     An HTTP proxy on 127.0.0.1 that refuses everything: each request, ``CONNECT host:port`` included,
-    gets ``403 Forbidden`` and the connection is closed. Use as a context manager.
+    gets ``status`` (``403 Forbidden``; 407 asks for proxy credentials) and the connection is closed.
+    Use as a context manager.
+
+    :param via: sent as the answer's ``Via`` header (as proxies that name themselves do), if given.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, status: int = 403, via: str | None = None) -> None:
         self._server = _ProxyServer((host, port), _ProxyHandler)
         self._server.proxy = self
         self._host = host
+        self.status = status
+        self.via = via
         self._lock = threading.Lock()
         self._connections = 0
         self._requests: list[str] = []
+        self._headers: list[dict[str, str]] = []
         self._thread: threading.Thread | None = None
 
     @property
@@ -40,6 +46,12 @@ class RefusingProxy:
         """Request lines received, such as ``CONNECT 127.0.0.1:443 HTTP/1.1``."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """The headers of each request received (lower-case names), in order: did an ``Authorization`` reach it?"""
+        with self._lock:
+            return [dict(h) for h in self._headers]
 
     def __enter__(self) -> RefusingProxy:
         self._thread = threading.Thread(
@@ -72,24 +84,28 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
     server: _ProxyServer
 
     def handle(self) -> None:
+        proxy = self.server.proxy
         line = self.rfile.readline(65537)
-        length = 0
-        for _ in range(100):  # headers
+        headers: dict[str, str] = {}
+        for _ in range(100):
             header = self.rfile.readline(65537)
             if header in (b"\r\n", b"\n", b""):
                 break
             name, _, value = header.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length" and value.strip().isdigit():
-                length = int(value)
-        self.rfile.read(min(length, 1 << 20))  # so that closing does not reset the connection
-        with self.server.proxy._lock:
-            self.server.proxy._requests.append(line.decode("latin-1").strip())
-        body = b"Forbidden by proxy\n"
-        self.wfile.write(
-            b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
+            headers[name.strip().lower()] = value.strip()
+        length = headers.get("content-length", "")
+        self.rfile.read(min(int(length), 1 << 20) if length.isdigit() else 0)  # so that closing does not reset
+        with proxy._lock:
+            proxy._requests.append(line.decode("latin-1").strip())
+            proxy._headers.append(headers)
+        reason = "Proxy Authentication Required" if proxy.status == 407 else "Forbidden"
+        body = f"{reason} by proxy\n".encode()
+        head = f"HTTP/1.1 {proxy.status} {reason}\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+        if proxy.status == 407:
+            head += 'Proxy-Authenticate: Basic realm="proxy"\r\n'
+        if proxy.via:
+            head += f"Via: {proxy.via}\r\n"
+        self.wfile.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
