@@ -7,6 +7,7 @@ import json
 import logging
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,23 @@ def test_an_answer_from_or_through_a_proxy_is_named_so(
     text = str(error.value)
     assert text.startswith(f"GET /v2/sip/call/c1: {who}: refused")
     assert text.endswith("refused") if hint is None else hint in text
+
+
+# Releases with known CVEs that the provider's dependency floors must leave out.
+VULNERABLE = {
+    "requests": ["2.28.0", "2.31.0", "2.32.3"],  # CVE-2024-47081 (fixed in 2.32.4), CVE-2024-35195, CVE-2023-32681
+    "urllib3": ["2.3.0", "2.4.0"],  # CVE-2025-50181, CVE-2025-50182 (fixed in 2.5.0)
+    "pyjwt": ["2.6.0", "2.10.0"],  # CVE-2024-53861 (2.10.0; fixed in 2.10.1)
+}
+
+
+def test_the_dependency_floors_leave_out_releases_with_known_cves() -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from packaging.requirements import Requirement
+
+    with (Path(__file__).parents[2] / "pyproject.toml").open("rb") as file:
+        requirements = [Requirement(r) for r in tomllib.load(file)["project"]["dependencies"]]
+    by_name = {r.name.lower(): r.specifier for r in requirements}
+
+    for name, versions in VULNERABLE.items():
+        assert [v for v in versions if by_name[name].contains(v)] == [], name
