@@ -74,8 +74,13 @@ class SipCall:
 
     to: str = field(metadata=_meta("sipCallTo", "E.164 number or SIP URI to phone", required=True))
     meeting_id: str = field(metadata=_meta("destinationRoomId", "the meeting (room) the callee joins", required=True))
-    gateway_id: str = field(
-        metadata=_meta("gatewayId", "the outbound gateway (the seed API's trunk id)", required=True)
+    gateway_id: str | None = field(
+        default=None,
+        metadata=_meta("gatewayId", "the outbound gateway (the seed API's trunk id); or `routing_rule_id`"),
+    )
+    routing_rule_id: str | None = field(
+        default=None,
+        metadata=_meta("routingRuleId", "a routing rule for provisioned numbers, instead of `gateway_id`"),
     )
     from_number: str | None = field(
         default=None, metadata=_meta("sipCallFrom", "caller number, one of the gateway's; default its first")
@@ -109,6 +114,13 @@ class SipCall:
         for name in CALL_API_FIELDS:
             if values.get(name) is None and _FIELDS[name].metadata["required"]:
                 raise VideoSDKInputError(f"{name} is required (got None: did a template or XCom render to nothing?)")
+        route = [name for name in ROUTE_FIELDS if values.get(name) is not None]
+        if len(route) != 1:
+            raise VideoSDKInputError(
+                f"give exactly one of {' or '.join(ROUTE_FIELDS)}, got "
+                + (" and ".join(route) if route else "neither")
+                + ": the call dials through one gateway or one routing rule"
+            )
         return cls(**{name: _CLEAN[name](name, value) for name, value in values.items() if value is not None})
 
     @classmethod
@@ -144,6 +156,7 @@ _CLEAN: dict[str, Any] = {
     "to": clean_callee,
     "meeting_id": clean_id,
     "gateway_id": clean_id,
+    "routing_rule_id": clean_id,
     "from_number": clean_e164,
     "display_name": lambda name, value: clean_text(name, value, max_length=MAX_DISPLAY_NAME_LENGTH),
     "participant_id": clean_id,
@@ -154,13 +167,15 @@ _CLEAN: dict[str, Any] = {
 _FIELDS = {f.name: f for f in fields(SipCall)}
 #: The call's fields, in order: :class:`~airflow_provider_videosdk.operators.sip.SipCallOperator`'s template fields.
 CALL_API_FIELDS: tuple[str, ...] = tuple(_FIELDS)
+#: What a call is routed through: exactly one of them.
+ROUTE_FIELDS = ("gateway_id", "routing_rule_id")
 
 
 def call_fields_table() -> str:
     """The README's table of :class:`SipCall`'s fields (a test checks the README holds exactly this)."""
     rows = ["| operator argument | body field | required | meaning |", "|---|---|---|---|"]
     for f in fields(SipCall):
-        required = "yes" if f.metadata["required"] else "no"
+        required = "yes" if f.metadata["required"] else "exactly one of two" if f.name in ROUTE_FIELDS else "no"
         rows.append(f"| `{f.name}` | `{f.metadata['wire']}` | {required} | {f.metadata['doc']} |")
     return "\n".join(rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_videosdk import __version__, conn_fields
+from airflow_provider_videosdk.incidents import conn as incident_conn
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -48,7 +49,10 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_videosdk.triggers.sip"],
             }
         ],
-        "notifications": ["airflow_provider_videosdk.notifications.sip.SipCallNotifier"],
+        "notifications": [
+            "airflow_provider_videosdk.notifications.sip.SipCallNotifier",
+            "airflow_provider_videosdk.incidents.notifier.IncidentNotifier",
+        ],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_videosdk.hooks.videosdk.VideoSDKHook",
@@ -56,6 +60,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "VideoSDK",
                 "ui-field-behaviour": conn_fields.provider_info_ui_field_behaviour(),
                 "conn-fields": conn_fields.conn_fields(),
-            }
+            },
+            incident_conn.connection_type(),
         ],
     }

@@ -66,6 +66,9 @@ _WHERE: dict[str, str] = {
     "BaseHook": _since(AIRFLOW_V_3_1_PLUS, "airflow.sdk", "airflow.hooks.base"),
     "BaseNotifier": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.notifications.basenotifier"),
     "BaseOperator": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.models"),
+    "DAG": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.models.dag"),
+    "TaskGroup": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.utils.task_group"),
+    "task": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk", "airflow.decorators"),
     "BaseSensorOperator": _SENSORS,
     "PokeReturnValue": _SENSORS,
     "mask_secret": _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk.log", _SECRETS_MASKER),
@@ -81,7 +84,16 @@ _WHERE: dict[str, str] = {
 
 if TYPE_CHECKING:
     # What mypy sees: the newest Airflow's locations (the table above picks the running version's).
-    from airflow.sdk import BaseHook, BaseNotifier, BaseOperator, BaseSensorOperator, PokeReturnValue
+    from airflow.sdk import (
+        DAG,
+        BaseHook,
+        BaseNotifier,
+        BaseOperator,
+        BaseSensorOperator,
+        PokeReturnValue,
+        TaskGroup,
+        task,
+    )
     from airflow.sdk import Context as Context
     from airflow.sdk.exceptions import (
         AirflowException,
@@ -99,6 +111,7 @@ __all__ = [
     "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "DAG",
     "HAS_TASK_STATE_STORE",
     "NOTIFIER_KEEPS_EMPTY_RENDER",
     "READS_CONN_FIELDS",
@@ -114,11 +127,13 @@ __all__ = [
     "BaseTrigger",
     "PokeReturnValue",
     "TaskDeferred",
+    "TaskGroup",
     "TriggerEvent",
     "aget_connection",
     "mask_secret",
     "notifier_init_args",
     "redact",
+    "task",
 ]
 
 

@@ -540,7 +540,10 @@ def main() -> int:
     if db not in ("sqlite", "postgres"):
         print(f"E2E_DB must be sqlite or postgres, got {db!r}")
         return 2
-    return run_suite("e2e", lambda root, procs, report, t0: run(root, db, procs, report, t0), f"metadata DB: {db}")
+    code = run_suite("e2e", lambda root, procs, report, t0: run(root, db, procs, report, t0), f"metadata DB: {db}")
+    import incidents  # the incident checks, in a deployment of their own (e2e/incidents.py)
+
+    return max(code, incidents.main())
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ DAG_MODULES = sorted(
         "airflow_provider_videosdk.sensors.sip",
         "airflow_provider_videosdk.notifications.sip",
         "airflow_provider_videosdk.operators.rooms",
+        "airflow_provider_videosdk.incidents.policy",
+        "airflow_provider_videosdk.incidents.factory",
         *(m for kind in ("operators", "sensors") for e in _info.get(kind, []) for m in e["python-modules"]),
         *(path.rsplit(".", 1)[0] for path in _info.get("notifications", [])),
         # Every one of them imports it: it must stay as light.

@@ -356,6 +356,8 @@ class SipCallOperator(_CallOperator):
     :param to: E.164 number or SIP URI to phone (``sipCallTo``).
     :param meeting_id: the meeting (room) the callee joins (``destinationRoomId``).
     :param gateway_id: the outbound gateway (``gatewayId``; the seed API's trunk id is one).
+    :param routing_rule_id: a routing rule (``routingRuleId``, for provisioned numbers) instead of
+        ``gateway_id``: give exactly one of the two.
     :param from_number: caller number (``sipCallFrom``), one of the gateway's; default its first.
     :param display_name: the callee's name in the meeting (``participant.name``).
     :param participant_id: the callee's participant id (``participant.id``); generated when omitted.
@@ -383,7 +385,8 @@ class SipCallOperator(_CallOperator):
         *,
         to: str,
         meeting_id: str,
-        gateway_id: str,
+        gateway_id: str | None = None,
+        routing_rule_id: str | None = None,
         from_number: str | None = None,
         display_name: str | None = None,
         participant_id: str | None = None,
@@ -393,7 +396,13 @@ class SipCallOperator(_CallOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if (gateway_id is None) == (routing_rule_id is None):
+            raise VideoSDKInputError(
+                f"{self.task_id}: give exactly one of gateway_id or routing_rule_id, got "
+                + ("both" if gateway_id is not None else "neither")
+            )
         self.to, self.meeting_id, self.gateway_id, self.from_number = to, meeting_id, gateway_id, from_number
+        self.routing_rule_id = routing_rule_id
         self.display_name, self.participant_id = display_name, participant_id
         self.ringing_timeout, self.max_call_duration, self.metadata = ringing_timeout, max_call_duration, metadata
 
@@ -402,10 +411,10 @@ class SipCallOperator(_CallOperator):
 
     def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
         self.log.info(
-            "Phoning %s into meeting %s through gateway %s (participant %s)",
+            "Phoning %s into meeting %s through %s (participant %s)",
             hook.phone_for_log(call.to),
             call.meeting_id,
-            call.gateway_id,
+            f"gateway {call.gateway_id}" if call.gateway_id else f"routing rule {call.routing_rule_id}",
             call.participant_id,
         )
         placed = hook.place_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)

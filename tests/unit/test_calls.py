@@ -170,3 +170,19 @@ def test_the_call_found_again_is_the_newest_for_that_participant() -> None:
     ]
     assert match_call(calls, "p-1")["id"] == "b"  # type: ignore[index]
     assert match_call(calls, "p-3") is None
+
+
+def test_a_routing_rule_routes_the_call_instead_of_a_gateway() -> None:
+    call = SipCall.build(to="+14155550100", meeting_id="room-1", routing_rule_id="rule-7")
+
+    assert call.body() == {"sipCallTo": "+14155550100", "destinationRoomId": "room-1", "routingRuleId": "rule-7"}
+
+
+@pytest.mark.parametrize(
+    ("route", "got"), [({}, "neither"), ({"gateway_id": "gw-1", "routing_rule_id": "rule-7"}, "gateway_id and")]
+)
+def test_exactly_one_of_gateway_id_and_routing_rule_id(route: dict[str, str], got: str) -> None:
+    with pytest.raises(VideoSDKInputError, match=f"exactly one of gateway_id or routing_rule_id, got {got}"):
+        SipCall.build(to="+14155550100", meeting_id="room-1", **route)
+    with pytest.raises(VideoSDKInputError, match="call: give exactly one of gateway_id or routing_rule_id"):
+        SipCallOperator(task_id="call", to="+14155550100", meeting_id="room-1", **route)

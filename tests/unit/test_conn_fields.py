@@ -30,7 +30,7 @@ def connection(**fields: Any) -> Any:
 def test_provider_info_derives_the_form_from_the_field_list() -> None:
     info = get_provider_info()
     assert info["versions"] == [__version__]
-    (conn_type,) = info["connection-types"]
+    (conn_type,) = [c for c in info["connection-types"] if c["connection-type"] == "videosdk"]
     assert conn_type["connection-type"] == VideoSDKHook.conn_type
     assert list(conn_type["conn-fields"]) == [f.name for f in conn_fields.EXTRA_FIELDS]
     timeout = conn_type["conn-fields"]["timeout"]
@@ -99,3 +99,13 @@ def test_the_secret_and_token_stay_out_of_the_repr() -> None:
 
 def test_the_readme_connection_table_is_the_generated_one() -> None:
     assert conn_fields.markdown_table() in (REPO / "README.md").read_text()
+
+
+def test_provider_info_declares_the_airflow_api_connection_for_incidents() -> None:
+    from airflow_provider_videosdk.incidents.api import AirflowApiHook
+
+    (conn_type,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "airflow_api"]
+    assert conn_type["hook-class-name"] == f"{AirflowApiHook.__module__}.{AirflowApiHook.__name__}"
+    assert AirflowApiHook.conn_type == "airflow_api"
+    assert conn_type["ui-field-behaviour"] == AirflowApiHook.get_ui_field_behaviour()
+    assert conn_type["ui-field-behaviour"]["relabeling"]["host"] == "Airflow API URL"

@@ -38,8 +38,14 @@ _AIRFLOW_2 = {
     "redact": _MASKER_2,
     "BaseTrigger": _TRIGGERS,
     "TriggerEvent": _TRIGGERS,
+    "DAG": "airflow.models.dag",
+    "TaskGroup": "airflow.utils.task_group",
+    "task": "airflow.decorators",
 }
-_SDK_BASES = {n: "airflow.sdk" for n in ("BaseNotifier", "BaseOperator", "BaseSensorOperator", "PokeReturnValue")}
+_SDK_BASES = {
+    n: "airflow.sdk"
+    for n in ("BaseNotifier", "BaseOperator", "BaseSensorOperator", "PokeReturnValue", "DAG", "TaskGroup", "task")
+}
 _AIRFLOW_3_0 = {
     **_AIRFLOW_2,
     **_SDK_BASES,

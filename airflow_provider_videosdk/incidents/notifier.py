@@ -1,0 +1,242 @@
+"""
+The incident notifier: a failure opens one incident (one escalation run) however many tasks fail.
+
+It renders the incident key and creates the escalation DAG's run through Airflow's public REST API,
+with a run id made from the key and a time bucket. The run id is the lock: the first failure creates
+the run and opens the incident; every other failure of the same incident gets 409 and has joined it
+(logged; nobody is phoned). When Airflow's API cannot be reached or refuses, or the escalation DAG
+is paused (its runs would stay queued), the notifier phones the policy's first level itself: a lost
+incident is worse than a second call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_videosdk.incidents.keys import DEFAULT_BUCKET_SECONDS
+from airflow_provider_videosdk.validation import clean_id, clean_int, clean_text
+from airflow_provider_videosdk.version_compat import BaseNotifier, notifier_init_args
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Sequence
+
+    from airflow_provider_videosdk.calls import SipCall
+    from airflow_provider_videosdk.incidents.api import ApiSettings
+    from airflow_provider_videosdk.incidents.policy import EscalationPolicy
+    from airflow_provider_videosdk.version_compat import Context
+
+#: The default key: the failing DAG's id (a deadline's context has ``dag_run`` but no ``dag``).
+DEFAULT_KEY = "{{ dag.dag_id if dag is defined and dag else dag_run.dag_id }}"
+MAX_KEY_LENGTH = 200
+
+
+class IncidentNotifier(BaseNotifier):
+    """
+    Open an incident from a failure: for task and DAG ``on_failure_callback``, Airflow 3 deadline
+    alerts (``async_notify``, in the triggerer) and Airflow 2 SLA-miss callbacks::
+
+        on_failure_callback=IncidentNotifier(policy=policy, escalation_dag_id="db_incident")
+
+    :param policy: the escalation policy (its first level is phoned directly when Airflow's API fails).
+    :param escalation_dag_id: the DAG made by ``escalation_dag(policy, ...)``.
+    :param incident_key: templated; failures with the same key within one time bucket are one incident.
+        Default: the failing DAG's id.
+    :param bucket_seconds: the time bucket (default an hour): a failure in a later bucket opens a new incident.
+    :param airflow_conn_id: the ``airflow_api`` connection (Airflow's API address and a user).
+    """
+
+    template_fields: Sequence[str] = ("incident_key",)
+
+    def __init__(
+        self,
+        *,
+        policy: EscalationPolicy,
+        escalation_dag_id: str,
+        incident_key: str = DEFAULT_KEY,
+        bucket_seconds: int = DEFAULT_BUCKET_SECONDS,
+        airflow_conn_id: str = "airflow_api_default",
+        context: Context | None = None,
+    ) -> None:
+        super().__init__(*notifier_init_args(context))
+        self.policy = policy
+        self.escalation_dag_id = clean_id("escalation_dag_id", escalation_dag_id)
+        self.incident_key = incident_key
+        self.bucket_seconds = clean_int("bucket_seconds", bucket_seconds, minimum=60, maximum=7 * 24 * 3600)
+        self.airflow_conn_id = clean_id("airflow_conn_id", airflow_conn_id)
+
+    def __call__(self, *args: Any) -> None:
+        # Airflow renders the template fields in place: render a copy, so the template stays for the next failure.
+        BaseNotifier.__call__(copy.copy(self), *args)
+
+    # -- the two entry points ----------------------------------------------------------------------
+
+    def notify(self, context: Context) -> None:
+        """Open the incident (task callbacks on the worker, DAG callbacks in the DAG processor)."""
+        from airflow_provider_videosdk.incidents.api import AirflowApiHook
+
+        key, now = self._key(), time.time()
+        try:
+            settings = AirflowApiHook(self.airflow_conn_id).settings()
+        except Exception as exc:  # a missing or bad connection: the incident must not be lost for it
+            why: str | None = self._unusable(exc)
+        else:
+            try:
+                why = _run_sync(self._open(settings, key, now, context))
+            except Exception as exc:
+                why = _failure(exc)
+        if why is not None:
+            self._phone_directly(key, now, why)
+
+    async def async_notify(self, context: Context) -> None:
+        """Open the incident from the triggerer (deadline alerts): natively async."""
+        from airflow_provider_videosdk.incidents.api import ApiSettings
+        from airflow_provider_videosdk.version_compat import aget_connection
+
+        key, now = self._key(), time.time()
+        try:
+            settings = ApiSettings.from_connection(await aget_connection(self.airflow_conn_id))
+        except Exception as exc:
+            why: str | None = self._unusable(exc)
+        else:
+            try:
+                why = await self._open(settings, key, now, context)
+            except Exception as exc:
+                why = _failure(exc)
+        if why is not None:
+            await self._aphone_directly(key, now, why)
+
+    def _unusable(self, exc: Exception) -> str:
+        return f"the {self.airflow_conn_id} connection cannot be used: {_failure(exc)}"
+
+    # -- opening ------------------------------------------------------------------------------------
+
+    def _key(self) -> str:
+        return clean_text("incident_key", self.incident_key, max_length=MAX_KEY_LENGTH)
+
+    async def _open(self, settings: ApiSettings, key: str, now: float, context: Context) -> str | None:
+        """Create the escalation's run; None when the incident is open (by us or before), else why not."""
+        from airflow_provider_videosdk.incidents.api import AirflowApi
+        from airflow_provider_videosdk.incidents.keys import incident_run_id
+
+        run_id = incident_run_id(key, now, self.bucket_seconds)
+        conf = {"incident_key": key, "opened_at": now, "source": _source(context)}
+        async with AirflowApi(settings) as api:
+            created = await api.create_run(self.escalation_dag_id, run_id, conf)
+            if not created:
+                self.log.info(
+                    "Incident %s is open already (run %s of %s): joined it; phoning no one",
+                    key,
+                    run_id,
+                    self.escalation_dag_id,
+                )
+                return None
+            self.log.info("Opened incident %s: run %s of %s", key, run_id, self.escalation_dag_id)
+            if (await api.dag(self.escalation_dag_id)).get("is_paused"):
+                return (
+                    f"the escalation DAG {self.escalation_dag_id} is paused: run {run_id} stays queued until unpaused"
+                )
+        return None
+
+    # -- when Airflow cannot escalate: phone the first level ---------------------------------------
+
+    def _calls(self, key: str, now: float) -> tuple[str, list[SipCall]]:
+        from airflow_provider_videosdk.calls import SipCall, identified
+        from airflow_provider_videosdk.incidents.keys import incident_run_id
+
+        room = incident_run_id(key, now, self.bucket_seconds)  # the meeting the escalation run would use
+        level = self.policy.levels[0]
+        calls = [
+            identified(
+                SipCall.build(
+                    to=callee,
+                    meeting_id=room,  # replaced by the room's id once created
+                    from_number=self.policy.from_number,
+                    display_name="On-call (incident)",
+                    ringing_timeout=level.ring_seconds,
+                    metadata={"incident_key": key[:200]},
+                    **self.policy.route,
+                )
+            )
+            for callee in level.callees
+        ]
+        return room, calls
+
+    def _phone_directly(self, key: str, now: float, why: str) -> None:
+        from dataclasses import replace
+
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        self.log.error("Could not open incident %s through Airflow (%s): phoning the first level directly", key, why)
+        custom_room, calls = self._calls(key, now)
+        hook = VideoSDKHook(self.policy.videosdk_conn_id)
+        try:
+            room_id = hook.create_room(custom_room)["roomId"]
+            for call in calls:
+                placed = hook.place_call(replace(call, meeting_id=room_id))
+                self.log.info("Phoned %s directly: call %s", hook.phone_for_log(call.to), placed.get("id"))
+        finally:
+            hook.close()
+
+    async def _aphone_directly(self, key: str, now: float, why: str) -> None:
+        from dataclasses import replace
+
+        from airflow_provider_videosdk.hooks.policy import ApiRequest
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        self.log.error("Could not open incident %s through Airflow (%s): phoning the first level directly", key, why)
+        custom_room, calls = self._calls(key, now)
+        hook = VideoSDKHook(self.policy.videosdk_conn_id)
+        async with hook.async_client() as client:
+            room = await client.send(
+                ApiRequest("POST", "/v2/rooms", json={"customRoomId": custom_room}, idempotent=True, require="roomId")
+            )
+            for call in calls:
+                placed = await client.place_call(replace(call, meeting_id=str(room["roomId"])))
+                self.log.info("Phoned %s directly: call %s", hook.phone_for_log(call.to), placed.get("id"))
+
+
+def _failure(exc: BaseException) -> str:
+    """An exception in a sentence (its text holds no credentials: they are never in a URL or message here)."""
+    from airflow_provider_videosdk.incidents.api import AirflowApiError
+
+    if isinstance(exc, AirflowApiError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _source(context: Context) -> dict[str, Any]:
+    """What failed, for the escalation run's conf."""
+    dag_run, ti = context.get("dag_run"), context.get("ti")
+    dag = context.get("dag")
+    return {
+        "dag_id": getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None),
+        "run_id": getattr(dag_run, "run_id", None),
+        "task_id": getattr(ti, "task_id", None),
+    }
+
+
+def _run_sync(coro: Coroutine[Any, Any, str | None]) -> str | None:
+    """Run ``coro`` to completion from sync code, also where an event loop is running already."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    result: list[str | None] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target, name="incident-notifier")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
