@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ import psutil
 import requests
 
 from airflow_provider_videosdk.testing import EmulatorClient
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -368,9 +370,10 @@ def start_emulator(procs: Processes, key: str, secret: str) -> tuple[str, Emulat
     port = free_port()
     module = "airflow_provider_videosdk.testing.emulator"
     argv = [sys.executable, "-m", module, "--port", str(port), "--api-key", key, "--api-secret", secret]
-    procs.start("emulator", argv, dict(os.environ))
+    token = secrets.token_urlsafe(24)  # the emulator's control token, handed over in its environment
+    procs.start("emulator", argv, {**os.environ, TOKEN_ENV: token})
     url = f"http://127.0.0.1:{port}"
-    client = EmulatorClient(url)
+    client = EmulatorClient(url, token=token)
     wait_for("the emulator", lambda: client.calls() == [], 30, 0.2)
     return url, client
 
