@@ -98,6 +98,7 @@ class _CallOperator(BaseOperator):
         try:
             # Everything that can fail before dialling fails here, before any intent is written.
             hook.get_token()
+            hook.check_destination(call.to)
             self._skip_if_answered(hook, call, earlier, context)
             store: Any = None if self.redial_on_retry else context.get("task_state_store")
             if store is None and not self.redial_on_retry and context["ti"].try_number > 1:
