@@ -65,6 +65,19 @@ class _CallOperator(BaseOperator):
         self.retry_attempts = retry_attempts
         self.retry_max_wait = retry_max_wait
 
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """
+        Render, then register the callee with Airflow's secrets masker: the rendered-fields store and
+        the task log then show ``***`` for the full number (it is personal data); the provider's own
+        log lines show it masked (``+****0100``).
+        """
+        super().render_template_fields(context, jinja_env)
+        to = getattr(self, "to", None)
+        if isinstance(to, str) and to.strip():
+            from airflow_provider_videosdk.version_compat import mask_secret
+
+            mask_secret(to.strip())
+
     # -- what each operator defines --------------------------------------------------------------
 
     def _checked_call(self) -> Any:
