@@ -365,6 +365,30 @@ class Redis:
         self.procs.stop("redis", grace=20)
 
 
+#: Tables the provider writes to through Airflow: XCom, rendered fields, task instances (a deferred
+#: task's trigger event is its next_kwargs) and triggers (their kwargs).
+PROVIDER_TABLES = ("xcom", "rendered_task_instance_fields", "task_instance", "trigger")
+
+
+def tables_holding(db_url: str, needles: dict[str, str]) -> dict[str, set[str]]:
+    """Which tables of the metadata DB at ``db_url`` hold each needle somewhere in a row (name -> tables)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(db_url)
+    found: dict[str, set[str]] = {}
+    try:
+        with engine.connect() as con:
+            for table in sqlalchemy.inspect(con).get_table_names():
+                rows = con.execute(sqlalchemy.text(f'SELECT * FROM "{table}"')).fetchall()
+                text = "\n".join(repr(tuple(row)) for row in rows)
+                for name, value in needles.items():
+                    if value in text:
+                        found.setdefault(name, set()).add(table)
+    finally:
+        engine.dispose()
+    return found
+
+
 def start_emulator(procs: Processes, key: str, secret: str) -> tuple[str, EmulatorClient]:
     """Start the VideoSDK emulator as a process of its own; return its URL and a client that steers it."""
     port = free_port()
