@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_videosdk.calls import STATUSES, outcome_of, status_of
-from airflow_provider_videosdk.hooks.call_api import call_created_at
+from airflow_provider_videosdk.calls import STATUSES, call_id_of, outcome_of, status_of
+from airflow_provider_videosdk.hooks.call_api import call_created_at, parse_when, participant_id_of
 
 #: Outcomes after which the sensor stops looking.
 FINAL_OUTCOMES = ("answered", "unanswered", "stale")
@@ -74,3 +74,48 @@ def judge(call: dict[str, Any], call_id: str, *, created_after: float | None, sk
             f"Call {call_id} has status '{status}', which this provider does not know: treated as not final",
         )
     return CallLook(outcome, status, f"Call {call_id} is '{status}': not answered yet")
+
+
+#: The keys of a call object that say nothing about the person called, and what :func:`judge` reads.
+_IMPERSONAL_KEYS = ("id", "status", "createdAt", "start", "sessionId")
+_TIMELOG_KEYS = ("status", "timestamp", "time")
+
+
+def impersonal(call: dict[str, Any]) -> dict[str, Any]:
+    """
+    ``call`` without personal data: no ``to``, ``from``, participant name or metadata; what
+    :func:`judge` needs (id, status, timelog, creation time, session, participant id) stays.
+    The status trigger's event carries this, as it is stored in the metadata DB.
+    """
+    kept = {key: call[key] for key in _IMPERSONAL_KEYS if key in call}
+    timelog = call.get("timelog")
+    if isinstance(timelog, list):
+        kept["timelog"] = [
+            {key: entry[key] for key in _TIMELOG_KEYS if key in entry} for entry in timelog if isinstance(entry, dict)
+        ]
+    participant_id = participant_id_of(call)
+    if participant_id is not None:
+        kept["participant"] = {"id": participant_id}
+    return kept
+
+
+def call_summary(call: dict[str, Any]) -> dict[str, Any]:
+    """
+    What the status sensor returns (XCom): ``call_id``, ``status``, ``participant_id``, ``session_id``
+    and ``answered_at`` (ISO-8601 UTC, from the timelog; None when it tells no time). No personal data.
+    """
+    answered_at = None
+    timelog = call.get("timelog")
+    for entry in timelog if isinstance(timelog, list) else []:
+        if isinstance(entry, dict) and str(entry.get("status", "")).strip().lower() == "answered":
+            when = parse_when(entry.get("timestamp", entry.get("time")))
+            answered_at = None if when is None else _iso(when)
+            break
+    session_id = call.get("sessionId")
+    return {
+        "call_id": call_id_of(call),
+        "status": status_of(call),
+        "participant_id": participant_id_of(call),
+        "session_id": session_id if isinstance(session_id, str) and session_id else None,
+        "answered_at": answered_at,
+    }

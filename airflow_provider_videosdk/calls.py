@@ -214,7 +214,7 @@ STATUSES: dict[str, tuple[str, str]] = {
 }
 #: What the status sensor does for each kind of status.
 SENSOR_EFFECT = {
-    "answered": "succeeds, returning the call",
+    "answered": "succeeds, returning the call's id, status and session",
     "unanswered": "fails at once, without Airflow retries (the next call runs)",
     "ended": "succeeds if the timelog shows `answered`, else fails at once",
     "pending": "keeps waiting",

@@ -130,6 +130,14 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         False,
     ),
     ExtraField(
+        "allowed_destinations",
+        "Allowed destinations",
+        "Who may be called: E.164 prefixes and SIP domains, comma-separated (+1415, +44, sip.example.com, "
+        "*.example.com). When set, any other callee is refused before anything is sent. A SIP URI with a maddr "
+        "parameter, an IP-address or a loopback host is refused unless an entry names that host.",
+        "string",
+    ),
+    ExtraField(
         "log_full_numbers",
         "Log full phone numbers",
         "Log phone numbers unmasked (debugging only: they are personal data).",

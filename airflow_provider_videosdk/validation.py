@@ -30,8 +30,17 @@ MAX_ID_LENGTH = 256
 _NOT_IN_PATH_ID = "/?#"
 PATH_ID_FORM = "an id without '/', '?', '#' or control characters, and not '.' or '..'"
 MAX_DISPLAY_NAME_LENGTH = 128
-# Phone numbers and SIP users inside free text (VideoSDK's error messages), for masking.
-_NUMBER_IN_TEXT = (r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;]+|\+?\b[0-9]{7,15}\b", re.IGNORECASE)
+# Phone numbers and SIP URIs inside free text (VideoSDK's error messages), for masking: a SIP URI, or
+# digits with the separators people write (+1 415 555 0100, (415) 555-0100, 415.555.0100); a match
+# with 7 to 15 digits is a number (_mask_match).
+_NUMBER_IN_TEXT = (
+    r"sips?:[^\s@'\"<>,]+@[^\s'\"<>,;?]+|(?<![\w+])\+?(?:\(\d+\)|\d)(?:[ .-]?(?:\(\d+\)|\d))*(?!\w)",
+    re.IGNORECASE,
+)
+#: Digits a mask shows at most: the end of a number, so that a person can tell two callees apart.
+MASK_KEEP_DIGITS = 4
+# A mask always hides at least this many digits (a short number shows fewer than MASK_KEEP_DIGITS).
+_MASK_HIDE_AT_LEAST = 6
 # JWT-like strings (a base64url JSON header "eyJ..." and one or two more dot-separated parts) and e-mail
 # addresses, in VideoSDK's error texts.
 _SECRET_IN_TEXT = (
@@ -198,24 +207,52 @@ def clean_bool(field: str, value: Any) -> bool:
     raise VideoSDKInputError(f"{field} must be true or false, got {value!r}")
 
 
+def _mask_digits(digits: str, plus: bool) -> str:
+    keep = max(0, min(MASK_KEEP_DIGITS, len(digits) - _MASK_HIDE_AT_LEAST))
+    return ("+" if plus else "") + "****" + (digits[-keep:] if keep else "")
+
+
 def mask_phone(value: str) -> str:
-    """Mask the middle of a phone number or SIP user for logs: ``+14155550100`` -> ``+1415****100``."""
+    """
+    Mask a phone number or SIP URI for logs and messages, showing at most the last 4 digits.
 
-    def _mask(part: str) -> str:
-        if len(part) <= 6:
-            return part[:1] + "****"
-        return part[:5] + "****" + part[-3:]
-
+    ``+14155550100`` and ``+1 415 555 0100`` -> ``+****0100``; ``+1234567`` -> ``+****7`` (a short
+    number shows fewer digits, at least 6 stay hidden). A SIP URI keeps its host and loses its
+    parameters; its user is masked like a number when it is one (``sip:+****0100@pbx.example.com``)
+    and hidden entirely otherwise (``sip:****@pbx.example.com``). Anything else is hidden entirely.
+    """
+    value = value.strip()
     if ":" in value and "@" in value:
         scheme, rest = value.split(":", 1)
-        user, host = rest.split("@", 1)
-        return f"{scheme}:{_mask(user)}@{host}"
-    return _mask(value)
+        user, host = rest.rsplit("@", 1)
+        host = host.split(";", 1)[0].split("?", 1)[0]
+        return f"{scheme}:{_mask_user(user)}@{host}"
+    return _mask_user(value)
+
+
+def _mask_user(value: str) -> str:
+    digits = re.sub(r"[^0-9]", "", value)
+    if digits and re.fullmatch(r"\+?[0-9 ().-]+", value):
+        return _mask_digits(digits, value.startswith("+"))
+    return "****"
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group()
+    if text[:3].lower() == "sip" and ":" in text:
+        return mask_phone(text)
+    digits = re.sub(r"[^0-9]", "", text)
+    return _mask_digits(digits, text.startswith("+")) if 7 <= len(digits) <= 15 else text
 
 
 def mask_numbers(text: str, keep: bool = False) -> str:
-    """Mask every phone number or SIP URI inside free text (e.g. VideoSDK's error messages), unless ``keep``."""
-    return text if keep else _pattern("_NUMBER_IN_TEXT_RE").sub(lambda m: mask_phone(m.group()), text)
+    """
+    Mask every phone number or SIP URI inside free text (e.g. VideoSDK's error messages), unless ``keep``.
+
+    Numbers are found whatever separators they are written with (``+1 415 555 0100``,
+    ``(415) 555-0100``) and masked as :func:`mask_phone` masks them.
+    """
+    return text if keep else _pattern("_NUMBER_IN_TEXT_RE").sub(_mask_match, text)
 
 
 def excerpt(text: str, keep_numbers: bool = False) -> str:

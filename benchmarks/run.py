@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk.get_provider_info import get_provider_info
 from airflow_provider_videosdk.testing.emulator import EmulatorClient
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -262,14 +264,17 @@ def fan_out(env: dict[str, str], calls: int, rounds: int) -> None:
         *["-m", "airflow_provider_videosdk.testing.emulator"],
         *["--port", "0", "--api-key", API_KEY, "--api-secret", API_SECRET],
     ]
-    with _server(emulator, env) as url:
+    control_token = secrets.token_urlsafe(24)
+    with _server(emulator, {**env, TOKEN_ENV: control_token}) as url:
         env = {**env, "AIRFLOW_CONN_VIDEOSDK_DEFAULT": _videosdk_conn(url), "VIDEOSDK_BENCH_CALLS": str(calls)}
         local = _result("calls.py", ["fan-out", str(calls), str(rounds)], env)["seconds"]
         _python(["-m", "airflow", "db", "migrate"], env)
         start = time.perf_counter()
         _python(["-m", "airflow", "dags", "test", "videosdk_bench_fanout"], env)
         wall = time.perf_counter() - start
-        placed = sorted(c["placedAt"] for c in EmulatorClient(url).calls() if c["meetingId"] == "bench-fanout")
+        placed = sorted(
+            c["placedAt"] for c in EmulatorClient(url, token=control_token).calls() if c["meetingId"] == "bench-fanout"
+        )
     if len(placed) != calls:
         raise RuntimeError(f"airflow dags test placed {len(placed)} calls, not {calls}")
     dag_s = (placed[-1] - placed[0]) / max(calls - 1, 1)

@@ -44,6 +44,7 @@ import os
 import platform
 import re
 import resource
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -68,6 +69,7 @@ if _OWN_HOME:
 from airflow.triggers.base import BaseTrigger, TriggerEvent  # noqa: E402
 
 from airflow_provider_videosdk.testing.emulator import EmulatorClient  # noqa: E402
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV  # noqa: E402
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
@@ -76,6 +78,7 @@ CONTENDERS = ("native", "to_thread", "http_sensor_trigger")
 API_KEY, API_SECRET = "bench-api-key", "bench-api-secret-0123456789abcdef"
 HTTP_CONN_ID = "videosdk_bench_http"
 SESSIONS = "/v2/sessions"
+CONTROL_TOKEN = secrets.token_urlsafe(24)  # the emulator process's control token
 # Targets for ``native`` at the largest N.
 MIN_POLL_SHARE = 0.90  # of the ideal polls, for every trigger
 MAX_P99_LATENESS_S = 1.0
@@ -447,7 +450,7 @@ def _bench_server(env: dict[str, str]) -> contextlib.AbstractContextManager[tupl
 def _emulator(env: dict[str, str]) -> contextlib.AbstractContextManager[tuple[str, int]]:
     """The package's emulator in its own process."""
     argv = ["-m", "airflow_provider_videosdk.testing.emulator", "--port", "0"]
-    return _process([*argv, "--api-key", API_KEY, "--api-secret", API_SECRET], env)
+    return _process([*argv, "--api-key", API_KEY, "--api-secret", API_SECRET], {**env, TOKEN_ENV: CONTROL_TOKEN})
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -669,7 +672,7 @@ def emulator_note(args: argparse.Namespace, env: dict[str, str], token: str) -> 
     """The emulator's in-step figure, for comparison; checks on the way that it accepts the minted token."""
     with _emulator(env) as (url, pid):
         _check_token(url, token)
-        emulator = EmulatorClient(url)
+        emulator = EmulatorClient(url, token=CONTROL_TOKEN)
         emulator.reset()
         emulator.add_fault(path=SESSIONS, method="GET", delay=args.latency, process=True, times=10**9)
         p = capacity(args, env, url, pid, ("in_step",))["in_step"]

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -29,6 +30,7 @@ import psutil
 import requests
 
 from airflow_provider_videosdk.testing import EmulatorClient
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -363,14 +365,39 @@ class Redis:
         self.procs.stop("redis", grace=20)
 
 
+#: Tables the provider writes to through Airflow: XCom, rendered fields, task instances (a deferred
+#: task's trigger event is its next_kwargs) and triggers (their kwargs).
+PROVIDER_TABLES = ("xcom", "rendered_task_instance_fields", "task_instance", "trigger")
+
+
+def tables_holding(db_url: str, needles: dict[str, str]) -> dict[str, set[str]]:
+    """Which tables of the metadata DB at ``db_url`` hold each needle somewhere in a row (name -> tables)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(db_url)
+    found: dict[str, set[str]] = {}
+    try:
+        with engine.connect() as con:
+            for table in sqlalchemy.inspect(con).get_table_names():
+                rows = con.execute(sqlalchemy.text(f'SELECT * FROM "{table}"')).fetchall()
+                text = "\n".join(repr(tuple(row)) for row in rows)
+                for name, value in needles.items():
+                    if value in text:
+                        found.setdefault(name, set()).add(table)
+    finally:
+        engine.dispose()
+    return found
+
+
 def start_emulator(procs: Processes, key: str, secret: str) -> tuple[str, EmulatorClient]:
     """Start the VideoSDK emulator as a process of its own; return its URL and a client that steers it."""
     port = free_port()
     module = "airflow_provider_videosdk.testing.emulator"
     argv = [sys.executable, "-m", module, "--port", str(port), "--api-key", key, "--api-secret", secret]
-    procs.start("emulator", argv, dict(os.environ))
+    token = secrets.token_urlsafe(24)  # the emulator's control token, handed over in its environment
+    procs.start("emulator", argv, {**os.environ, TOKEN_ENV: token})
     url = f"http://127.0.0.1:{port}"
-    client = EmulatorClient(url)
+    client = EmulatorClient(url, token=token)
     wait_for("the emulator", lambda: client.calls() == [], 30, 0.2)
     return url, client
 

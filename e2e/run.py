@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from lib import (
     AIRFLOW,
+    PROVIDER_TABLES,
     REPO,
     Api,
     Processes,
@@ -41,12 +42,14 @@ from lib import (
     run_suite,
     start_emulator,
     start_postgres,
+    tables_holding,
     wait_for,
 )
 
 from airflow_provider_videosdk.get_provider_info import get_provider_info
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     from airflow_provider_videosdk.testing import EmulatorClient
@@ -320,20 +323,50 @@ def check_notifier(api: Api, emulator: EmulatorClient, run_id: str, conf: dict[s
 
 def check_no_secrets(root: Path, needles: dict[str, str]) -> tuple[bool, str]:
     """Search every file under ``root`` (AIRFLOW_HOME, logs, DB files) for each secret and token."""
+    found, files, size = find_in_files(root, needles)
+    tokens = sum(name.startswith("token") for name in needles)
+    ok = not found and tokens > 0
+    detail = f"searched {files} files ({size / 1e6:.1f} MB) for {len(needles) - tokens} secrets and {tokens} tokens"
+    return ok, detail + (f"; found {found[:5]}" if found else "") + ("" if tokens else "; the emulator saw no token")
+
+
+def check_no_full_numbers(
+    root: Path, db_files: list[Path], stored: dict[str, set[str]], numbers: list[str]
+) -> tuple[bool, str]:
+    """
+    No callee's full number in any file of the deployment but the metadata DB, nor in the DB's tables
+    the provider writes (XCom, rendered fields, trigger events, triggers). ``stored``: which tables
+    hold each number (read before the DB stopped). The tables Airflow fills from the trigger request
+    (the run's conf) are named, not failed.
+    """
+    needles = {number: number.lstrip("+") for number in numbers}  # with or without its '+'
+    in_files = find_in_files(root, needles, skip=db_files)[0]
+    provider = sorted({t for tables in stored.values() for t in tables if t in PROVIDER_TABLES})
+    airflow_own = sorted({t for tables in stored.values() for t in tables} - set(PROVIDER_TABLES))
+    ok = not in_files and not provider and "dag_run" in airflow_own  # dag_run.conf: the search saw the numbers
+    detail = (
+        f"searched the deployment's files and every DB table for {len(numbers)} callee numbers: none in logs, XCom, "
+        f"rendered fields, trigger events or triggers; Airflow itself keeps them in {', '.join(airflow_own) or '-'}"
+        " (the conf each run was triggered with)"
+    )
+    if in_files or provider:
+        detail = f"full numbers found in files {in_files[:5]} and in provider tables {provider}"
+    return ok, detail
+
+
+def find_in_files(root: Path, needles: dict[str, str], skip: Sequence[Path] = ()) -> tuple[list[str], int, int]:
+    """Where under ``root`` (but ``skip`` and below) each needle appears ('name in path'); files and bytes read."""
     found: list[str] = []
     files = size = 0
     encoded = {name: value.encode() for name, value in needles.items()}
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.is_symlink():
+        if not path.is_file() or path.is_symlink() or any(path == s or s in path.parents for s in skip):
             continue
         data = path.read_bytes()
         files += 1
         size += len(data)
         found += [f"{name} in {path.relative_to(root)}" for name, value in encoded.items() if value in data]
-    tokens = sum(name.startswith("token") for name in needles)
-    ok = not found and tokens > 0
-    detail = f"searched {files} files ({size / 1e6:.1f} MB) for {len(needles) - tokens} secrets and {tokens} tokens"
-    return ok, detail + (f"; found {found[:5]}" if found else "") + ("" if tokens else "; the emulator saw no token")
+    return found, files, size
 
 
 def check_connection_form(
@@ -529,10 +562,18 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
     report.record("8 connection form in headless Chromium", *browser.get("result", (False, "did not finish")))
 
     tokens = emulator.tokens()
+    numbers = sorted({v for conf in confs.values() for v in conf.values() if isinstance(v, str) and v[:1] == "+"})
+    db_url = sql_conn or f"sqlite:///{home / 'airflow.db'}"
+    stored = tables_holding(db_url, {n: n.lstrip("+") for n in numbers})  # before the DB stops
     procs.stop()  # everything, so that every log and DB file is complete
     needles = {"API secret": secret, "wrong secret": wrong, "probe secret": wrong_probe}
     needles.update({f"token {i + 1}": token for i, token in enumerate(tokens)})
     report.run("7 no secret or token in any file of the deployment", lambda: check_no_secrets(root, needles))
+    db_files = [root / "pgdata"] if sql_conn else sorted(home.glob("airflow.db*"))
+    report.run(
+        "7b no callee's full number in logs, XCom, rendered fields or trigger events",
+        lambda: check_no_full_numbers(root, db_files, stored, numbers),
+    )
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from airflow_provider_videosdk import conn_fields
 from airflow_provider_videosdk.conn_fields import DEFAULT_BASE_URL, EXTRAS, ExtraField
+from airflow_provider_videosdk.destinations import ALLOW_LIST_FIELD, parse_allow_list
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import clean_bool, clean_int, clean_seconds, clean_text
 from airflow_provider_videosdk.version_compat import mask_secret
@@ -33,10 +34,13 @@ class VideoSDKConfig:
     retry_backoff: float = EXTRAS["retry_backoff"].default
     reconcile_timeout: float = EXTRAS["reconcile_timeout"].default
     log_full_numbers: bool = False
+    allowed_destinations: tuple[str, ...] = ()
 
 
 def parse_extra(spec: ExtraField, value: Any) -> Any:
     """Check one connection extra against its description; raises naming the field."""
+    if spec.name == ALLOW_LIST_FIELD:
+        return parse_allow_list(value)
     if spec.type == "boolean":
         return clean_bool(spec.name, value)
     if spec.type == "integer":

@@ -13,6 +13,7 @@ import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
 from airflow_provider_videosdk.calls import SipCall, identified
+from airflow_provider_videosdk.destinations import check_destination
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks import call_api
 from airflow_provider_videosdk.hooks.body import ACCEPT_ENCODING
@@ -201,6 +202,10 @@ class VideoSDKHook(BaseHook):
         """A phone number or SIP URI as it may appear in logs (masked unless the connection says not)."""
         return number if self.config.log_full_numbers else mask_phone(number)
 
+    def check_destination(self, to: str) -> None:
+        """Refuse ``to`` unless the connection's allow-list (``allowed_destinations``) lets it be called."""
+        check_destination("to", to, self.config.allowed_destinations, shown=self.phone_for_log(to))
+
     def outbound_call(
         self,
         call: OutboundCall | None = None,
@@ -218,6 +223,7 @@ class VideoSDKHook(BaseHook):
         anything is sent. Returns VideoSDK's answer, which holds ``participantId``.
         """
         call = call or OutboundCall.build(**fields)
+        self.check_destination(call.to)
         # DEBUG: an INFO line costs more than the rest of the hook; callers log the outcome once per task.
         self.log.debug("Placing a SIP call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
         return self.send(
@@ -245,6 +251,7 @@ class VideoSDKHook(BaseHook):
         ``reconcile_timeout`` seconds before :class:`VideoSDKOutcomeUnknownError` is raised.
         """
         call = identified(call or SipCall.build(**fields))
+        self.check_destination(call.to)
         started = time.time()
         self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
         request = call_api.place_call_request(call)
@@ -417,11 +424,13 @@ class AsyncVideoSDKClient:
 
     async def outbound_call(self, call: OutboundCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.outbound_call`."""
+        self.hook.check_destination(call.to)
         return await self.send(outbound_call_request(call), watch=watch)
 
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
         call = identified(call)
+        self.hook.check_destination(call.to)
         started = time.time()
         request = call_api.place_call_request(call)
         try:

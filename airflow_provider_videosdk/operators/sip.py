@@ -65,6 +65,19 @@ class _CallOperator(BaseOperator):
         self.retry_attempts = retry_attempts
         self.retry_max_wait = retry_max_wait
 
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        """
+        Render, then register the callee with Airflow's secrets masker: the rendered-fields store and
+        the task log then show ``***`` for the full number (it is personal data); the provider's own
+        log lines show it masked (``+****0100``).
+        """
+        super().render_template_fields(context, jinja_env)
+        to = getattr(self, "to", None)
+        if isinstance(to, str) and to.strip():
+            from airflow_provider_videosdk.version_compat import mask_secret
+
+            mask_secret(to.strip())
+
     # -- what each operator defines --------------------------------------------------------------
 
     def _checked_call(self) -> Any:
@@ -98,6 +111,7 @@ class _CallOperator(BaseOperator):
         try:
             # Everything that can fail before dialling fails here, before any intent is written.
             hook.get_token()
+            hook.check_destination(call.to)
             self._skip_if_answered(hook, call, earlier, context)
             store: Any = None if self.redial_on_retry else context.get("task_state_store")
             if store is None and not self.redial_on_retry and context["ti"].try_number > 1:

@@ -180,7 +180,9 @@ class SipCallStatusSensor(_VideoSDKSensor):
     Wait for a call placed through VideoSDK's call API (``SipCallOperator``) to be answered.
 
     Reads ``GET /v2/sip/call/{id}``. It **succeeds** as soon as the call's status or timelog shows
-    ``answered`` and returns the call object (XCom ``return_value``). It **fails at once**, without
+    ``answered`` and returns what it is (XCom ``return_value``): ``call_id``, ``status``,
+    ``participant_id``, ``session_id`` and ``answered_at``, no phone number, name or metadata
+    (``return_full_call`` returns the whole call object instead). It **fails at once**, without
     Airflow retries (:class:`~airflow_provider_videosdk.exceptions.VideoSDKCallNotAnsweredError`,
     naming the status), when the call reaches a final status without an answer: ``not-answered``,
     ``missed``, ``rejected``, ``failed``, ``abandoned``, or ``ended`` with no ``answered`` in its
@@ -199,6 +201,9 @@ class SipCallStatusSensor(_VideoSDKSensor):
     :param answer_timeout: seconds to wait for an answer; when given it replaces ``timeout``. Templated.
     :param hang_up_on_timeout: end the call (``POST /v2/sip/call/end``) when the wait times out,
         so the phone stops ringing before the next person is phoned.
+    :param return_full_call: return VideoSDK's whole call object, and carry it in the trigger's
+        event. It holds personal data (the callee's and caller's numbers, the participant's name,
+        the call's metadata), which then lands in XCom and the metadata DB.
     """
 
     template_fields: Sequence[str] = ("call_id", "answer_timeout")
@@ -212,10 +217,12 @@ class SipCallStatusSensor(_VideoSDKSensor):
         deferrable: bool = False,
         answer_timeout: float | str | None = None,
         hang_up_on_timeout: bool = True,
+        return_full_call: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.call_id = call_id
+        self.return_full_call = return_full_call
         self.videosdk_conn_id = videosdk_conn_id
         self.deferrable = deferrable
         self.answer_timeout = answer_timeout
@@ -239,12 +246,14 @@ class SipCallStatusSensor(_VideoSDKSensor):
         return judge(call, self.call_id, created_after=self._since, skew=CLOCK_SKEW)
 
     def _decide(self, call: dict[str, Any]) -> dict[str, Any] | None:
-        """The call when answered; None while not final; raises on a final status without an answer."""
+        """What to return when answered; None while not final; raises on a final status without an answer."""
+        from airflow_provider_videosdk.call_watch import call_summary
+
         look = self._judge(call)
         self._last_status = look.status
         if look.outcome == "answered":
             self.log.info("%s", look.message)
-            return call
+            return call if self.return_full_call else call_summary(call)
         if look.outcome == "unanswered":
             self.log.error("%s", look.message)
             raise VideoSDKCallNotAnsweredError(look.message, call_id=self.call_id, call_status=look.status)
@@ -285,6 +294,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
                 videosdk_conn_id=self.videosdk_conn_id,
                 created_after=self._since,
                 reported_unknown=sorted(self._reported_unknown),
+                keep_call=self.return_full_call,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout + DEFERRAL_TIMEOUT_MARGIN),

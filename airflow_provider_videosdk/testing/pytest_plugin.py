@@ -6,7 +6,8 @@ Enable them in your ``conftest.py``::
     pytest_plugins = ["airflow_provider_videosdk.testing.pytest_plugin"]
 
 then ask for ``videosdk_emulator``: a running emulator, with ``AIRFLOW_CONN_VIDEOSDK_DEFAULT``
-pointing at it for the duration of the test.
+pointing at it and ``VIDEOSDK_EMULATOR_CONTROL_TOKEN`` holding its control token (which
+:class:`EmulatorClient` reads) for the duration of the test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from airflow_provider_videosdk.testing.emulator import VideoSDKEmulator
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,4 +29,5 @@ def videosdk_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[VideoSDKEmula
     with VideoSDKEmulator() as emulator:
         # Fast backoff so fault tests don't sleep for seconds; everything else as in production.
         monkeypatch.setenv("AIRFLOW_CONN_VIDEOSDK_DEFAULT", emulator.connection_json({"retry_backoff": 0.01}))
+        monkeypatch.setenv(TOKEN_ENV, emulator.control_token)
         yield emulator

@@ -138,8 +138,9 @@ class SipCallStatusTrigger(_PollingTrigger):
     the triggerer may restart it freely; hanging up on timeout is the sensor's, in the worker.
 
     Fires one event, ``status`` being what :func:`~airflow_provider_videosdk.call_watch.judge`
-    made of the call: ``answered``, ``unanswered`` or ``stale``, with ``call`` (the call object),
-    ``call_status`` and ``message``; ``timeout`` with the last ``call_status`` seen; or ``error``
+    made of the call: ``answered``, ``unanswered`` or ``stale``, with ``call`` (the call object
+    without personal data, see :func:`~airflow_provider_videosdk.call_watch.impersonal`, unless
+    ``keep_call``), ``call_status`` and ``message``; ``timeout`` with the last ``call_status`` seen; or ``error``
     with ``message`` and ``input_error`` when VideoSDK cannot be asked (after the hook's retries).
 
     :param call_id: the call to watch (``SipCallOperator``'s output).
@@ -148,6 +149,7 @@ class SipCallStatusTrigger(_PollingTrigger):
     :param videosdk_conn_id: the ``videosdk`` connection to use.
     :param created_after: Unix time (the DAG run's start); an older call never counts.
     :param reported_unknown: unknown statuses already logged (by the sensor's first poke): not logged again.
+    :param keep_call: put the whole call object in the event (stored in the metadata DB): personal data.
     """
 
     def __init__(
@@ -159,9 +161,11 @@ class SipCallStatusTrigger(_PollingTrigger):
         videosdk_conn_id: str = "videosdk_default",
         created_after: float | None = None,
         reported_unknown: list[str] | None = None,
+        keep_call: bool = False,
     ) -> None:
         super().__init__()
         self.call_id = call_id
+        self.keep_call = keep_call
         self.end_time = float(end_time)
         self.poll_interval = float(poll_interval)
         self.videosdk_conn_id = videosdk_conn_id
@@ -179,11 +183,12 @@ class SipCallStatusTrigger(_PollingTrigger):
                 "videosdk_conn_id": self.videosdk_conn_id,
                 "created_after": self.created_after,
                 "reported_unknown": self.reported_unknown,
+                "keep_call": self.keep_call,
             },
         )
 
     async def _wait(self) -> dict[str, Any]:
-        from airflow_provider_videosdk.call_watch import judge
+        from airflow_provider_videosdk.call_watch import impersonal, judge
         from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
         from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW, VideoSDKHook
 
@@ -208,7 +213,7 @@ class SipCallStatusTrigger(_PollingTrigger):
                         self.log.info("%s", look.message)
                         return {
                             "status": look.outcome,
-                            "call": call,
+                            "call": call if self.keep_call else impersonal(call),
                             "call_status": look.status,
                             "message": look.message,
                         }

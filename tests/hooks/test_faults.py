@@ -290,7 +290,7 @@ def test_a_trickling_answer_fails_at_the_deadline_not_when_the_server_stops(
         (403, {"statusMessage": "Forbidden"}, "VideoSDK answered 403: Forbidden"),
         (404, {"error": "Trunk not found"}, "VideoSDK answered 404: Trunk not found"),
         (409, {"message": "Conflict"}, "VideoSDK answered 409: Conflict"),
-        (400, {"message": "+14155550140 is not reachable"}, "VideoSDK answered 400: +1415****140 is not reachable"),
+        (400, {"message": "+14155550140 is not reachable"}, "VideoSDK answered 400: +****0140 is not reachable"),
     ],
 )
 def test_client_errors_are_not_retried_and_carry_status_and_message(

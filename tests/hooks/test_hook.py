@@ -180,11 +180,10 @@ def test_test_connection_proves_credentials_without_placing_a_call(
 
 
 def test_phone_numbers_are_masked_in_logs_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert mask_phone("+14155550100") == "+1415****100"
-    assert mask_phone("sip:+14155550100@sip.example.com") == "sip:+1415****100@sip.example.com"
-    assert mask_phone("sip:bob@pbx.example.com") == "sip:b****@pbx.example.com"
+    assert mask_phone("+14155550100") == "+****0100"
+    assert mask_phone("sip:bob@pbx.example.com") == "sip:****@pbx.example.com"
     hook = set_conn(monkeypatch, login="k", password="a-secret-long-enough-0123456789abcd")
-    assert hook.phone_for_log("+14155550100") == "+1415****100"
+    assert hook.phone_for_log("+14155550100") == "+****0100"
     hook = set_conn(
         monkeypatch, login="k", password="a-secret-long-enough-0123456789abcd", extra={"log_full_numbers": True}
     )

@@ -447,7 +447,7 @@ def test_drop_truncate_and_retry_after_on_the_call_endpoints(emu: VideoSDKEmulat
 
 
 def test_control_api_scripts_configures_observes_and_resets(emu: VideoSDKEmulator) -> None:
-    client = EmulatorClient(emu.url)
+    client = emu.client()
     client.set_callee(TO, "reject", 0.3)
     client.set_call_api(call_id_key="callId", page_format="bare")
     client.add_fault(path="/v2/sip/call", exact=True, method="POST", process=True, status=502)
@@ -481,6 +481,7 @@ def test_cli_scripts_callees_and_sets_lookup_faults() -> None:
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().split()[-1]
+        control_token = proc.stdout.readline().split()[-1]
         probe = Remote(port=int(url.rsplit(":", 1)[1]))
         call = place(probe)
         place(probe, sipCallTo="+14155550199")
@@ -488,7 +489,7 @@ def test_cli_scripts_callees_and_sets_lookup_faults() -> None:
         answer = listed(probe)
         assert [c["status"] for c in answer["data"]] == ["FAILED", "REJECTED"]
         assert answer["pagination"]["total"] == 2
-        assert EmulatorClient(url).sip_calls()[0]["id"] == call["id"]
+        assert EmulatorClient(url, token=control_token).sip_calls()[0]["id"] == call["id"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)

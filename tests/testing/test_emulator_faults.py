@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_videosdk.testing import EmulatorClient, RefusingProxy, VideoSDKEmulator, closed_port
+from airflow_provider_videosdk.testing import RefusingProxy, VideoSDKEmulator, closed_port
 from tests.testing.wire import connect, send, token
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def test_trickle_stops_when_the_client_hangs_up(emulator: VideoSDKEmulator) -> N
 def test_redirect_answers_with_status_and_location_after_placing_the_call(
     emulator: VideoSDKEmulator, status: int | None
 ) -> None:
-    EmulatorClient(emulator.url).add_fault(
+    emulator.client().add_fault(
         redirect="https://elsewhere.example.com/v2/sip/outbound-call", status=status, process=True
     )
     resp = place_call(emulator)
@@ -127,7 +127,7 @@ def test_bad_faults_are_refused(emulator: VideoSDKEmulator) -> None:
     with pytest.raises(ValueError, match="tls must be one of"):
         emulator.add_fault(tls="explode")
     with pytest.raises(OSError, match="400"):
-        EmulatorClient(emulator.url).add_fault(trickle=0)
+        emulator.client().add_fault(trickle=0)
 
 
 # -- TLS --------------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_tls_listener_is_trusted_through_ca_file_only(tls_emulator: VideoSDKEmul
         assert conn.getresponse().status == 200
     with pytest.raises(ssl.SSLCertVerificationError):
         http.client.HTTPSConnection("127.0.0.1", tls_emulator.port, timeout=5).request("GET", "/")
-    assert EmulatorClient(tls_emulator.url, ca_file=tls_emulator.ca_file).calls() == []
+    assert tls_emulator.client().calls() == []
 
 
 def test_tls_certificate_is_removed_on_stop() -> None:
@@ -228,9 +228,7 @@ def test_closed_port_refuses_connections() -> None:
 
 def test_old_sessions_are_listed_after_todays_with_their_participants(emulator: VideoSDKEmulator) -> None:
     week_ago = time.time() - 7 * DAY
-    seeded = EmulatorClient(emulator.url).add_session(
-        "room-1", [("p-1", week_ago + 60)], start=week_ago, end=week_ago + 3600
-    )
+    seeded = emulator.client().add_session("room-1", [("p-1", week_ago + 60)], start=week_ago, end=week_ago + 3600)
     emulator.add_session("room-other", [("p-1", week_ago)])
     emulator.set_answer(CALL["to"], 0)
     assert place_call(emulator, participantId="p-1").status == 200
@@ -312,7 +310,7 @@ def test_a_thousand_concurrent_keep_alive_connections_with_slow_answers(emulator
 def test_control_client_keeps_its_connection_so_tls_faults_hit_the_next_client(
     tls_emulator: VideoSDKEmulator,
 ) -> None:
-    client = EmulatorClient(tls_emulator.url, ca_file=tls_emulator.ca_file)
+    client = tls_emulator.client()
     client.add_fault(tls="fail_handshake", process=True)
     assert client.calls() == [], "the control client's own connection is not hit"
     with pytest.raises(ssl.SSLError):
@@ -324,7 +322,7 @@ def test_control_client_keeps_its_connection_so_tls_faults_hit_the_next_client(
 def test_stop_hangs_up_on_open_connections_and_the_client_reconnects() -> None:
     with VideoSDKEmulator() as first:
         port = first.port
-        client = EmulatorClient(first.url)
+        client = first.client()
         assert client.calls() == []
         conn = connect(first)
         send(conn, first, "GET", "/v2/sessions")
@@ -334,6 +332,6 @@ def test_stop_hangs_up_on_open_connections_and_the_client_reconnects() -> None:
     while connection_threads() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert connection_threads() == 0
-    with VideoSDKEmulator(port=port) as second:
+    with VideoSDKEmulator(port=port, control_token=first.control_token) as second:
         assert client.requests() == [], "it talks to the new emulator"
         assert second.connections == 1

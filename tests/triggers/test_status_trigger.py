@@ -179,7 +179,7 @@ def test_the_deferrable_sensor_pokes_once_then_defers_and_returns_the_call(video
 
     call = sensor.execute_complete(context, asyncio.run(first_event(trigger)))  # type: ignore[arg-type]
 
-    assert call["id"] == call_id and call["status"] == "answered"
+    assert call["call_id"] == call_id and call["status"] == "answered"
     assert videosdk_emulator.call_ends == []
 
 

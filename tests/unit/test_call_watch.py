@@ -96,6 +96,7 @@ def test_the_status_trigger_serialises_to_what_rebuilds_it() -> None:
         "videosdk_conn_id": "videosdk_default",
         "created_after": RUN_START,
         "reported_unknown": ["x"],
+        "keep_call": False,
     }
     assert SipCallStatusTrigger(**kwargs).serialize() == (classpath, kwargs)
     # The same cadence as the answered trigger: one look per interval, one last look before the deadline.

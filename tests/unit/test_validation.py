@@ -117,6 +117,36 @@ def test_times_are_read_from_iso_text_numbers_and_datetimes() -> None:
 
 def test_phone_numbers_are_masked_in_free_text_unless_kept() -> None:
     text = "Callee +14155550100 is busy; sip:+14155550199@sip.example.com rejected"
-    assert mask_numbers(text) == "Callee +1415****100 is busy; sip:+1415****199@sip.example.com rejected"
+    assert mask_numbers(text) == "Callee +****0100 is busy; sip:+****0199@sip.example.com rejected"
     assert mask_numbers(text, keep=True) == text
-    assert mask_phone("sip:bob@pbx.example.com") == "sip:b****@pbx.example.com"
+
+
+@pytest.mark.parametrize(
+    ("number", "masked"),
+    [
+        ("+14155550100", "+****0100"),
+        ("+1234567", "+****7"),  # a short number: at least 6 digits stay hidden
+        ("+447911123456", "+****3456"),
+        ("sip:+14155550100@sip.example.com", "sip:+****0100@sip.example.com"),
+        ("sip:john.smith@corp.example.com", "sip:****@corp.example.com"),
+        ("sips:bob@pbx.example.com:5061;transport=tls", "sips:****@pbx.example.com:5061"),
+        ("not a number", "****"),
+    ],
+)
+def test_a_mask_shows_at_most_the_last_four_digits_and_no_sip_user(number: str, masked: str) -> None:
+    assert mask_phone(number) == masked
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["+14155550100", "+1 415 555 0100", "+1-415-555-0100", "+1 (415) 555-0100", "(415) 555-0100", "415.555.0100"],
+)
+def test_numbers_are_found_in_text_whatever_their_separators(written: str) -> None:
+    masked = mask_numbers(f"Callee {written} is busy.")
+    assert masked.startswith("Callee ") and masked.endswith("****0100 is busy.")
+    assert "555" not in masked and "415" not in masked
+
+
+def test_short_figures_and_words_in_text_are_left_alone() -> None:
+    text = "HTTP 404: call call_9f3a2b1c not found after 3 attempts (limit 100)"
+    assert mask_numbers(text) == text

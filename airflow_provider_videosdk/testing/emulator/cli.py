@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import signal
 
 from airflow_provider_videosdk.testing.emulator.callees import PAGE_FORMATS, CallApiOptions, CalleeScript
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV, TOKEN_HEADER
 from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
 
 DESCRIPTION = "A local emulator of the VideoSDK REST endpoints this provider uses, over real HTTP on 127.0.0.1."
@@ -19,7 +21,7 @@ def _interrupt(*_: object) -> None:
 def parser() -> argparse.ArgumentParser:
     """The command line's options."""
     p = argparse.ArgumentParser(prog="python -m airflow_provider_videosdk.testing.emulator", description=DESCRIPTION)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="the address to bind; anything but loopback warns")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--api-key", default="emulator-api-key")
     p.add_argument("--api-secret", default="emulator-api-secret-0123456789abcdef")
@@ -75,11 +77,13 @@ def main(argv: list[str] | None = None) -> None:
         answers=answers,
         trunks=trunks,
         tls=args.tls,
+        control_token=os.environ.get(TOKEN_ENV) or None,
     )
     for to, script in callees.items():
         emulator.set_callee(to, script.behaviour, script.after)
     emulator.set_call_api(**dataclasses.asdict(options))
     print(f"VideoSDK emulator listening on {emulator.url}", flush=True)
+    print(f"Control token ({TOKEN_HEADER} of /_emulator/* requests): {emulator.control_token}", flush=True)
     if emulator.ca_file:
         print(f"CA certificate: {emulator.ca_file}", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # so that the certificate is removed on SIGTERM too

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import ssl
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
+
+from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV, TOKEN_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -24,9 +27,18 @@ class EmulatorClient:
     ``tls`` fault (those hit the next *connection*). A failed call raises ``HTTPError``.
 
     :param ca_file: the emulator's certificate, for an ``https://`` emulator (``--tls``).
+    :param token: the emulator's control token (printed when it starts; ``emulator.control_token``
+        in process); default the ``VIDEOSDK_EMULATOR_CONTROL_TOKEN`` environment variable.
     """
 
-    def __init__(self, url: str, ca_file: str | None = None) -> None:
+    def __init__(self, url: str, ca_file: str | None = None, *, token: str | None = None) -> None:
+        token = token or os.environ.get(TOKEN_ENV)
+        if not token:
+            raise ValueError(
+                f"EmulatorClient needs the emulator's control token: pass token= (printed when the emulator "
+                f"starts) or set {TOKEN_ENV}"
+            )
+        self._headers = {"Content-Type": "application/json", TOKEN_HEADER: token}
         self.url = url.rstrip("/")
         parts = urlsplit(self.url)
         self._prefix = parts.path
@@ -59,7 +71,7 @@ class EmulatorClient:
 
     def _round_trip(self, method: str, path: str, data: bytes | None) -> tuple[int, Any, bytes]:
         try:
-            self._conn.request(method, self._prefix + path, data, {"Content-Type": "application/json"})
+            self._conn.request(method, self._prefix + path, data, self._headers)
             resp = self._conn.getresponse()
             return resp.status, resp.headers, resp.read()
         except (http.client.HTTPException, OSError):

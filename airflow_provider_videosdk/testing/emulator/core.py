@@ -10,6 +10,7 @@ import ssl
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,8 @@ from airflow_provider_videosdk.testing.emulator.tls import make_certificate
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from airflow_provider_videosdk.testing.emulator.client import EmulatorClient
+
 
 class VideoSDKEmulator:
     """
@@ -35,6 +38,8 @@ class VideoSDKEmulator:
         which clients trust through :attr:`ca_file`; it is deleted on ``stop()``.
     :param gzip_over: gzip every answer longer than this many bytes when the client offers gzip
         (as a web server in front of an API may); None: never (see also ``Fault(gzip=True)``).
+    :param control_token: the token ``/_emulator/*`` requests must carry; default a random one.
+        Binding ``host`` to anything but loopback warns: anyone who can reach it can then use it.
     """
 
     def __init__(
@@ -49,7 +54,17 @@ class VideoSDKEmulator:
         trunks: dict[str, list[str]] | None = None,
         tls: bool = False,
         gzip_over: int | None = None,
+        control_token: str | None = None,
     ) -> None:
+        if not control.is_loopback_host(host):
+            warnings.warn(
+                f"the VideoSDK emulator binds {host!r}, not a loopback address: anyone who can reach it can "
+                "place calls and read the tokens it saw with the control token",
+                UserWarning,
+                stacklevel=2,
+            )
+        #: What ``/_emulator/*`` requests must carry in ``X-Emulator-Token`` (see :class:`EmulatorClient`).
+        self.control_token = control_token or secrets.token_urlsafe(24)
         self.api_key = api_key
         self.api_secret = api_secret
         self.answer_after = answer_after
@@ -111,6 +126,12 @@ class VideoSDKEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def client(self) -> EmulatorClient:
+        """An :class:`EmulatorClient` for this emulator, holding its control token."""
+        from airflow_provider_videosdk.testing.emulator.client import EmulatorClient
+
+        return EmulatorClient(self.url, self.ca_file, token=self.control_token)
 
     def connection_json(self, extra: dict[str, Any] | None = None) -> str:
         """A ``videosdk`` connection as JSON, for ``AIRFLOW_CONN_<ID>``."""

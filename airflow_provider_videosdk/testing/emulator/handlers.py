@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_videosdk.testing.emulator.auth import check_auth
+from airflow_provider_videosdk.testing.emulator.control import check as check_control
 from airflow_provider_videosdk.testing.emulator.faults import (
     HANDSHAKE_TIMEOUT,
     MAX_FAULT_SECONDS,
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
 
 POLL_INTERVAL = 0.05  # how soon stop() returns
+#: The largest request body read, for the API and for the control endpoints; a larger one gets a 413.
+MAX_API_BODY = 64 * 1024
+MAX_CONTROL_BODY = 1024 * 1024
 
 
 class Server(ThreadingHTTPServer):
@@ -110,7 +114,10 @@ class Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         emulator = self.server.emulator
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        control = parts.path.startswith("/_emulator/")
+        length = self._body_length(MAX_CONTROL_BODY if control else MAX_API_BODY)
+        if length is None:
+            return
         raw = self.rfile.read(length) if length else b""
         try:
             body: Any = json.loads(raw) if raw else None
@@ -118,7 +125,6 @@ class Handler(BaseHTTPRequestHandler):
             body = raw.decode("utf-8", "replace")
         headers = {k.lower(): v for k, v in self.headers.items()}
         record = RecordedRequest(method, parts.path, parse_qs(parts.query), headers, body)
-        control = parts.path.startswith("/_emulator/")
         if not control:
             emulator._record(record)
         tls_fault, self.tls_fault = self.tls_fault, None
@@ -126,7 +132,9 @@ class Handler(BaseHTTPRequestHandler):
         status, answer = 500, None
         if fault is None or fault.process:
             try:
-                if not control:
+                if control:
+                    check_control(emulator, method, headers)
+                else:
                     check_auth(headers, emulator.api_key, emulator.api_secret)
                     if method == "POST" and headers.get("content-type", "").split(";")[0] != "application/json":
                         raise Reply(415, {"statusCode": 415, "message": "Content-Type must be application/json"})
@@ -182,6 +190,26 @@ class Handler(BaseHTTPRequestHandler):
             self._trickle(payload, fault.trickle)
         else:
             self.wfile.write(payload)
+
+    def _body_length(self, cap: int) -> int | None:
+        """The request's ``Content-Length``; None after answering 400 or 413 (unreadable, or over ``cap``)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if 0 <= length <= cap:
+            return length
+        status = 413 if length > cap else 400
+        message = f"the body is over {cap} bytes" if length > cap else "Content-Length is not a number"
+        payload = json.dumps({"statusCode": status, "message": message}).encode()
+        self.close_connection = True  # the body is left unread: the connection cannot carry another request
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+        return None
 
     def _trickle(self, payload: bytes, interval: float) -> None:
         """Write one byte every ``interval`` seconds; stop when the client hangs up or after a minute."""
