@@ -17,7 +17,7 @@ from airflow_provider_videosdk.hooks.body import MAX_BODY_BYTES, BodyDecoder, Bo
 from airflow_provider_videosdk.hooks.config import VideoSDKConfig
 from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
 from airflow_provider_videosdk.hooks.policy import Exchange, RawResponse
-from airflow_provider_videosdk.validation import EXCERPT_LENGTH, clean_path_id, excerpt
+from airflow_provider_videosdk.validation import EXCERPT_LENGTH, clean_path_id, excerpt, mask_phone
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJhcGlrZXkiOiJrIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 LEAKY = f"Callee John <john.doe@example.com> refused; token {JWT} for +14155550100; " + "detail " * 120
@@ -42,7 +42,7 @@ def test_an_excerpt_redacts_tokens_and_addresses_masks_numbers_and_is_short() ->
 
     assert len(text) <= EXCERPT_LENGTH and text.endswith("\u2026")
     assert "john.doe" not in text and "example.com" not in text and "eyJ" not in text and "4155550100" not in text
-    assert text.startswith("Callee John <<redacted>> refused; token <redacted> for +1415****100;")
+    assert text.startswith(f"Callee John <<redacted>> refused; token <redacted> for {mask_phone('+14155550100')};")
     # Numbers may be kept (log_full_numbers); tokens and addresses never are.
     kept = excerpt(LEAKY, keep_numbers=True)
     assert "+14155550100" in kept and "eyJ" not in kept and "john.doe" not in kept
