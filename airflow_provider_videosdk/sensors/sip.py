@@ -54,7 +54,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
 
     Reads ``GET /v2/sessions`` only; it never places a call. An answer counts only if the
     participant joined this meeting after ``answered_after`` (default: when the DAG run started;
-    VideoSDK's clock may be up to ``hooks.videosdk.CLOCK_SKEW`` = 30 s behind), so last week's
+    VideoSDK's clock may be up to the connection's ``clock_skew``, default 30 s, behind), so last week's
     session in a reused meeting, with a reused ``participant_id``, is not taken for today's answer.
     On ``timeout`` it fails with ``AirflowSensorTimeout`` (or is skipped with ``soft_fail``), so a
     downstream "call the next person" task with ``trigger_rule="one_failed"`` runs. Returns the
@@ -191,7 +191,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
     says so in the log, then fails with ``AirflowSensorTimeout`` (skipped with ``soft_fail``; note
     that Airflow's ``soft_fail`` skips instead of failing on any error, "not answered" included).
     A call created before the DAG run started (VideoSDK's clock may be up to
-    ``hooks.videosdk.CLOCK_SKEW`` behind) never counts: the sensor fails naming it.
+    the connection's ``clock_skew`` behind) never counts: the sensor fails naming it.
 
     :param call_id: the call to watch, e.g. ``call.output`` of a ``SipCallOperator``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
