@@ -119,3 +119,17 @@ def call_summary(call: dict[str, Any]) -> dict[str, Any]:
         "session_id": session_id if isinstance(session_id, str) and session_id else None,
         "answered_at": answered_at,
     }
+
+
+def judge_hang_up(ended: dict[str, Any] | None, call_id: str) -> CallLook:
+    """
+    What a hang-up met: ``ended`` is what ``POST /v2/sip/call/end`` answered, or the call read after
+    it (None when neither could be had). A call whose status or timelog shows ``answered`` was
+    answered as it was hung up: it counts as answered (``outcome`` ``answered``).
+    """
+    if ended is None:
+        return CallLook("unknown", "", f"Call {call_id}: what the hang-up met could not be read")
+    status = status_of(ended)
+    if outcome_of(ended) == "answered":
+        return CallLook("answered", status, f"Call {call_id} was answered as it was hung up (status '{status}')")
+    return CallLook("unanswered", status, f"Call {call_id} was hung up unanswered (status '{status}')")

@@ -27,9 +27,17 @@ from airflow_provider_videosdk.validation import (
 )
 
 #: Bounds of the numbers and the metadata a call takes (the provider's, checked before sending).
-MAX_RINGING_TIMEOUT = 300.0
-MAX_CALL_DURATION = 24 * 3600.0
+MAX_RINGING_TIMEOUT = 300
+MAX_CALL_DURATION = 24 * 3600
+#: The most ``metadata`` the provider sends, in UTF-8 bytes of compact JSON (its attempt token included).
 MAX_METADATA_BYTES = 4096
+#: The metadata key of the token unique to one attempt at placing a call: how the call is recognised again.
+ATTEMPT_KEY = "airflowAttempt"
+_ATTEMPT_HEX = 32
+#: What the attempt token takes of :data:`MAX_METADATA_BYTES`: ``,"airflowAttempt":"<32 hex digits>"``.
+ATTEMPT_BYTES = len(f',"{ATTEMPT_KEY}":""') + _ATTEMPT_HEX
+#: The most ``metadata`` a DAG author may give: the rest is the attempt token's.
+MAX_USER_METADATA_BYTES = MAX_METADATA_BYTES - ATTEMPT_BYTES
 
 
 _Call = TypeVar("_Call", "SipCall", OutboundCall)
@@ -45,21 +53,51 @@ def identified(call: _Call) -> _Call:
     return dataclasses.replace(call, participant_id=f"airflow-{uuid.uuid4().hex[:16]}")
 
 
+def with_attempt(call: SipCall) -> SipCall:
+    """
+    ``call`` with a token unique to this attempt in its metadata (:data:`ATTEMPT_KEY`), kept if it has one.
+
+    A call found in VideoSDK's lists is adopted only when it carries this token: a participant id
+    (a DAG author's may be shared by mapped tasks or reused across runs) is never enough.
+    """
+    if attempt_of(call) is not None:
+        return call
+    token = uuid.uuid4().hex[:_ATTEMPT_HEX]
+    return dataclasses.replace(call, metadata={**(call.metadata or {}), ATTEMPT_KEY: token})
+
+
+def attempt_of(call: SipCall | dict[str, Any]) -> str | None:
+    """The attempt token of a :class:`SipCall`, or of a call object as VideoSDK answers it; None if it has none."""
+    metadata = call.get("metadata") if isinstance(call, dict) else call.metadata
+    token = metadata.get(ATTEMPT_KEY) if isinstance(metadata, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def metadata_size(value: dict[str, Any]) -> int:
+    """``value``'s size as sent: UTF-8 bytes of compact JSON, non-ASCII characters not escaped."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode())
+
+
 def _meta(wire: str, doc: str, *, required: bool = False) -> dict[str, Any]:
     """A :class:`SipCall` field's facts: its JSON name in the body, its meaning, and whether it is required."""
     return {"wire": wire, "doc": doc, "required": required}
 
 
 def clean_metadata(name: str, value: Any) -> dict[str, Any]:
-    """A JSON object (string keys) of at most :data:`MAX_METADATA_BYTES` bytes when encoded."""
+    """A JSON object (string keys) of at most :data:`MAX_USER_METADATA_BYTES` UTF-8 bytes of compact JSON."""
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise VideoSDKInputError(f"{name} must be a JSON object (a dict with string keys), got {type(value).__name__}")
+    if ATTEMPT_KEY in value:
+        raise VideoSDKInputError(f"{name} must not set {ATTEMPT_KEY!r}: the provider sets it to recognise the call")
     try:
-        size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
+        size = metadata_size(value)
     except (TypeError, ValueError) as exc:
         raise VideoSDKInputError(f"{name} must be JSON-serialisable (strings, numbers, lists, dicts): {exc}") from None
-    if size > MAX_METADATA_BYTES:
-        raise VideoSDKInputError(f"{name} must be under {MAX_METADATA_BYTES} bytes as JSON, got {size}")
+    if size > MAX_USER_METADATA_BYTES:
+        raise VideoSDKInputError(
+            f"{name} must be at most {MAX_USER_METADATA_BYTES} bytes as compact UTF-8 JSON "
+            f"({MAX_METADATA_BYTES} less the provider's {ATTEMPT_BYTES}-byte attempt token), got {size}"
+        )
     return value
 
 
@@ -91,18 +129,26 @@ class SipCall:
     participant_id: str | None = field(
         default=None, metadata=_meta("participant.id", "the callee's participant id; generated when omitted")
     )
-    ringing_timeout: float | None = field(
-        default=None,
-        metadata=_meta("ringingTimeout", f"seconds to ring before `not-answered`, > 0 and <= {MAX_RINGING_TIMEOUT:g}"),
-    )
-    max_call_duration: float | None = field(
+    ringing_timeout: int | None = field(
         default=None,
         metadata=_meta(
-            "maxCallDuration", f"seconds after which VideoSDK ends an answered call, > 0 and <= {MAX_CALL_DURATION:g}"
+            "ringingTimeout",
+            f"whole seconds to ring before `not-answered`, 1 to {MAX_RINGING_TIMEOUT}; a fraction is refused",
+        ),
+    )
+    max_call_duration: int | None = field(
+        default=None,
+        metadata=_meta(
+            "maxCallDuration",
+            f"whole seconds after which VideoSDK ends an answered call, 1 to {MAX_CALL_DURATION}; "
+            "a fraction is refused",
         ),
     )
     metadata: dict[str, Any] | None = field(
-        default=None, metadata=_meta("metadata", f"a JSON object kept on the call, under {MAX_METADATA_BYTES} bytes")
+        default=None,
+        metadata=_meta(
+            "metadata", f"a JSON object kept on the call, at most {MAX_USER_METADATA_BYTES} bytes as compact UTF-8 JSON"
+        ),
     )
 
     @classmethod
@@ -135,8 +181,6 @@ class SipCall:
             value = getattr(self, f.name)
             if value is None:
                 continue
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
             outer, _, inner = f.metadata["wire"].partition(".")
             if inner:
                 body.setdefault(outer, {})[inner] = value
@@ -145,9 +189,15 @@ class SipCall:
         return body
 
 
-def _clean_number(maximum: float) -> Any:
-    def clean(name: str, value: Any) -> float:
-        return clean_seconds(name, value, maximum=maximum)
+def _clean_number(maximum: int) -> Any:
+    def clean(name: str, value: Any) -> int:
+        seconds = clean_seconds(name, value, maximum=maximum)
+        if not seconds.is_integer():
+            raise VideoSDKInputError(
+                f"{name} must be a whole number of seconds from 1 to {maximum}, got {value!r} "
+                "(the provider sends whole seconds and does not round)"
+            )
+        return int(seconds)
 
     return clean
 
@@ -212,6 +262,12 @@ STATUSES: dict[str, tuple[str, str]] = {
         )
     },
 }
+#: What a hang-up (the sensor's on timeout, ``skip_if_answered``'s) that meets an answer means.
+HANG_UP_MET_ANSWER = (
+    "the callee picked up before the hang-up took effect (the status read right before, or what the end "
+    'answered, shows `answered`): it counts as answered, logged as "answered as it was hung up"; '
+    "`skip_if_answered` skips"
+)
 #: What the status sensor does for each kind of status.
 SENSOR_EFFECT = {
     "answered": "succeeds, returning the call's id, status and session",
@@ -259,4 +315,5 @@ def status_table() -> str:
     for status, (kind, meaning) in STATUSES.items():
         rows.append(f"| `{status}` | {meaning} | {SENSOR_EFFECT[kind]} |")
     rows.append(f"| any other | a status this provider does not know: logged once | {SENSOR_EFFECT['pending']} |")
+    rows.append(f"| hung up, and it met an answer | {HANG_UP_MET_ANSWER} | {SENSOR_EFFECT['answered']} |")
     return "\n".join(rows)

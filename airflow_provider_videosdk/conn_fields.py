@@ -123,6 +123,16 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         maximum=600,
     ),
     ExtraField(
+        "clock_skew",
+        "Clock skew allowance (seconds)",
+        "How far VideoSDK's clock may be behind this worker's when judging whether a call or an answer "
+        "is new (a call found while reconciling, a call or a join since the DAG run started).",
+        "number",
+        30.0,
+        minimum=0,
+        maximum=3600,
+    ),
+    ExtraField(
         "allow_insecure_http",
         "Allow plain http:// to a non-loopback host",
         "Without it, http:// is refused for any host but loopback: the token would travel in clear text.",

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_videosdk.calls import call_id_of
-from airflow_provider_videosdk.exceptions import VideoSDKError
+from airflow_provider_videosdk.calls import attempt_of, call_id_of
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks.policy import ApiRequest, shape_error
 from airflow_provider_videosdk.validation import clean_path_id, clean_text
 
@@ -32,6 +32,21 @@ PLACE_UNKNOWN = "the call may or may not have been placed"
 def place_call_request(call: SipCall) -> ApiRequest:
     """``POST /v2/sip/call``: never resent once it may have left."""
     return ApiRequest("POST", CALL_PATH, json=call.body(), unknown=PLACE_UNKNOWN)
+
+
+def placed_call_of(answer: dict[str, Any], where: str) -> dict[str, Any]:
+    """
+    The call a 2xx to ``POST /v2/sip/call`` answered with. An answer that does not identify the call
+    (no ``data``, no id) proves nothing either way: outcome unknown, to be reconciled, never retried.
+    """
+    try:
+        return call_from_answer(answer, where)
+    except VideoSDKError as exc:
+        raise VideoSDKOutcomeUnknownError(
+            f"{exc}. {PLACE_UNKNOWN[:1].upper()}{PLACE_UNKNOWN[1:]}; not resent, to avoid doing it twice",
+            status=exc.status,
+            request_id=exc.request_id,
+        ) from None
 
 
 def get_call_request(call_id: Any) -> ApiRequest:
@@ -162,7 +177,70 @@ def _page(answer: Any, where: str) -> tuple[list[Any], int]:
     return items, 1
 
 
-def match_call(calls: list[dict[str, Any]], participant_id: str) -> dict[str, Any] | None:
-    """The newest call for ``participant_id`` among ``calls``, if any."""
-    matching = [c for c in calls if participant_id_of(c) == participant_id]
+def match_call(
+    calls: list[dict[str, Any]], participant_id: str, *, room_id: str | None = None
+) -> dict[str, Any] | None:
+    """The newest call for ``participant_id`` (into ``room_id``, when given) among ``calls``, if any."""
+    matching = [
+        c for c in calls if participant_id_of(c) == participant_id and (room_id is None or c.get("roomId") == room_id)
+    ]
     return max(matching, key=lambda c: call_created_at(c) or 0.0) if matching else None
+
+
+def is_ours(found: dict[str, Any], call: SipCall, not_before: float) -> bool:
+    """
+    True when ``found`` (a call object from a list) is the call this attempt placed: it carries the
+    attempt's token, is in the same room, to the same number, for the same participant, and was
+    created no earlier than ``not_before`` (when the POST began, less the clock-skew allowance).
+    """
+    token = attempt_of(call)
+    created = call_created_at(found)
+    return (
+        token is not None
+        and attempt_of(found) == token
+        and found.get("roomId") == call.meeting_id
+        and found.get("to") == call.to
+        and participant_id_of(found) == call.participant_id
+        and created is not None
+        and created >= not_before
+    )
+
+
+class CallSearch:
+    """
+    Look for the call one attempt placed (:func:`is_ours`) page by page, stopping at the first page that holds it.
+
+    The page cap (:data:`MAX_CALL_PAGES`) counts only when nothing matched: a call found on a page
+    already read is found. The I/O is the caller's: ``while not search.feed(send(search.request())): pass``.
+    """
+
+    def __init__(self, call: SipCall, not_before: float) -> None:
+        self.call = call
+        self.not_before = not_before
+        self.listing = CallListing(call.meeting_id, since=not_before)
+        self.found: dict[str, Any] | None = None
+
+    def request(self) -> ApiRequest:
+        """The request for the current page."""
+        return self.listing.request()
+
+    def feed(self, answer: Any) -> bool:
+        """Take one page; True when the search is over (found, or no page left)."""
+        where = f"GET {CALL_PATH}"
+        items, last_page = _page(answer, where)
+        for item in items:
+            found = normalize_call(item, where)
+            if is_ours(found, self.call, self.not_before):
+                self.found = found
+                return True
+        page = self.listing.page
+        if page >= last_page:
+            return True
+        if page >= MAX_CALL_PAGES:
+            raise VideoSDKError(
+                f"{where}: {last_page} pages of calls since the POST began; read the first {MAX_CALL_PAGES} "
+                f"({MAX_CALL_PAGES * CALLS_PER_PAGE} calls) without finding the call, so whether it was placed "
+                "cannot be told. Use a fresh meeting per incident."
+            )
+        self.listing.page += 1
+        return False

@@ -33,6 +33,7 @@ class VideoSDKConfig:
     retry_max_wait: float = EXTRAS["retry_max_wait"].default
     retry_backoff: float = EXTRAS["retry_backoff"].default
     reconcile_timeout: float = EXTRAS["reconcile_timeout"].default
+    clock_skew: float = EXTRAS["clock_skew"].default
     log_full_numbers: bool = False
     allowed_destinations: tuple[str, ...] = ()
 

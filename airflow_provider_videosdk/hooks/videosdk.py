@@ -12,7 +12,7 @@ from urllib.parse import quote
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
-from airflow_provider_videosdk.calls import SipCall, identified
+from airflow_provider_videosdk.calls import SipCall, identified, with_attempt
 from airflow_provider_videosdk.destinations import check_destination
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks import call_api
@@ -29,8 +29,11 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
 
 TOKEN_PERMISSIONS = ["allow_join", "allow_mod"]
-#: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh.
-CLOCK_SKEW = 30.0
+#: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh (by
+#: default: the connection's ``clock_skew`` extra sets it per connection).
+CLOCK_SKEW: float = conn_fields.EXTRAS["clock_skew"].default
+#: Seconds a hang-up (``POST /v2/sip/call/end``) may take, retries included, before the next step goes on.
+HANG_UP_BUDGET = 5.0
 SESSIONS_PER_PAGE = 50
 MAX_SESSION_PAGES = 20
 CALL_UNKNOWN = "the call may or may not have been placed (check the meeting before calling again)"
@@ -250,45 +253,57 @@ class VideoSDKHook(BaseHook):
         read timeout) the call can be looked up (:meth:`find_call`) for up to the connection's
         ``reconcile_timeout`` seconds before :class:`VideoSDKOutcomeUnknownError` is raised.
         """
-        call = identified(call or SipCall.build(**fields))
+        call = with_attempt(identified(call or SipCall.build(**fields)))
         self.check_destination(call.to)
         started = time.time()
         self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
         request = call_api.place_call_request(call)
         try:
             answer = self.send(request, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
+            return call_api.placed_call_of(answer, request.where)
         except VideoSDKOutcomeUnknownError as exc:
             if not _reconcilable(exc):
                 raise
-            found = self._reconcile(call, started, exc)
+            if self.config.reconcile_timeout > 0:
+                self.log.warning(
+                    "%s. Looking the call up for up to %gs before giving up.", exc, self.config.reconcile_timeout
+                )
+            found = self.find_placed_call(call, started)
             if found is None:
                 raise _not_found(exc, call, self.config.reconcile_timeout) from None
+            self.log.warning("%s", _reconciled_text(found, call))
             return found
-        return call_api.call_from_answer(answer, request.where)
 
-    def _reconcile(self, call: SipCall, since: float, error: VideoSDKError) -> dict[str, Any] | None:
-        """Look for the call whose POST had no clear answer, for up to ``reconcile_timeout`` seconds."""
-        window = self.config.reconcile_timeout
-        if window <= 0:
-            return None
-        self.log.warning("%s. Looking the call up for up to %gs before giving up.", error, window)
-        deadline = time.monotonic() + window
+    def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
+        """
+        The call one attempt placed (``call`` carries its token) in its meeting's calls, looked up
+        for at most ``reconcile_timeout`` seconds in all: the window is absolute across pages and
+        look-ups. ``began`` is when its POST began (Unix time); calls older than that, less the
+        connection's ``clock_skew``, are not it. None when it did not appear in time.
+        """
+        cfg = self.config
+        deadline = time.monotonic() + cfg.reconcile_timeout
         while (left := deadline - time.monotonic()) > 0:
+            search = call_api.CallSearch(call, began - cfg.clock_skew)
             try:
-                found = self.find_call(call.meeting_id, call.participant_id, since=since, budget=left)
+                while not search.feed(self.send(search.request(), budget=left)):
+                    if (left := deadline - time.monotonic()) <= 0:
+                        return None
             except VideoSDKError as exc:
                 self.log.warning("Looking the call up failed (%s); trying again", exc)
-                found = None
-            if found is not None:
-                self.log.warning("%s", _reconciled_text(found, call))
-                return found
+            if search.found is not None:
+                return search.found
             time.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
         return None
 
-    def get_call(self, call_id: Any) -> dict[str, Any]:
-        """The call ``call_id`` (``GET /v2/sip/call/{id}``), with its ``status`` and ``timelog``."""
+    def get_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
+        """
+        The call ``call_id`` (``GET /v2/sip/call/{id}``), with its ``status`` and ``timelog``.
+
+        :param budget: seconds the read, retries included, may take at most.
+        """
         request = call_api.get_call_request(call_id)
-        return call_api.call_from_answer(self.send(request), request.where)
+        return call_api.call_from_answer(self.send(request, budget=budget), request.where)
 
     def list_calls(
         self, room_id: Any = None, *, search: Any = None, since: float | None = None, budget: float | None = None
@@ -313,13 +328,18 @@ class VideoSDKHook(BaseHook):
         :data:`CLOCK_SKEW`), or None.
         """
         participant_id = clean_id("participant_id", participant_id)
-        start = None if since is None else since - CLOCK_SKEW
-        return call_api.match_call(self.list_calls(meeting_id, since=start, budget=budget), participant_id)
+        start = None if since is None else since - self.config.clock_skew
+        calls = self.list_calls(meeting_id, since=start, budget=budget)
+        return call_api.match_call(calls, participant_id, room_id=meeting_id)
 
-    def end_call(self, call_id: Any) -> dict[str, Any]:
-        """Hang the call up (``POST /v2/sip/call/end``) and return the call; retried, as ending twice is harmless."""
+    def end_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
+        """
+        Hang the call up (``POST /v2/sip/call/end``) and return the call; retried, as ending twice is harmless.
+
+        :param budget: seconds the hang-up, retries included, may take at most.
+        """
         request = call_api.end_call_request(call_id)
-        return call_api.call_from_answer(self.send(request), request.where)
+        return call_api.call_from_answer(self.send(request, budget=budget), request.where)
 
     def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
         """``POST /v2/rooms``; idempotent on ``custom_room_id``. Returns the room, with ``roomId``."""
@@ -356,7 +376,7 @@ class VideoSDKHook(BaseHook):
         VideoSDK's clock still counts. Reads at most :data:`MAX_SESSION_PAGES` pages of sessions
         and raises, rather than answer "not found", when there are more.
         """
-        lookup = ParticipantLookup(meeting_id, participant_id, joined_after)
+        lookup = ParticipantLookup(meeting_id, participant_id, joined_after, self.config.clock_skew)
         while not lookup.feed(self.send(lookup.request())):
             pass
         return lookup.found
@@ -429,43 +449,46 @@ class AsyncVideoSDKClient:
 
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
-        call = identified(call)
+        call = with_attempt(identified(call))
         self.hook.check_destination(call.to)
         started = time.time()
         request = call_api.place_call_request(call)
+        log, cfg = self.hook.log, self.hook.config
         try:
             answer = await self.send(request, watch=watch)
+            return call_api.placed_call_of(answer, request.where)
         except VideoSDKOutcomeUnknownError as exc:
             if not _reconcilable(exc):
                 raise
-            found = await self._reconcile(call, started, exc)
+            if cfg.reconcile_timeout > 0:
+                log.warning("%s. Looking the call up for up to %gs before giving up.", exc, cfg.reconcile_timeout)
+            found = await self.find_placed_call(call, started)
             if found is None:
-                raise _not_found(exc, call, self.hook.config.reconcile_timeout) from None
+                raise _not_found(exc, call, cfg.reconcile_timeout) from None
+            log.warning("%s", _reconciled_text(found, call))
             return found
-        return call_api.call_from_answer(answer, request.where)
 
-    async def _reconcile(self, call: SipCall, since: float, error: VideoSDKError) -> dict[str, Any] | None:
-        log, window = self.hook.log, self.hook.config.reconcile_timeout
-        if window <= 0:
-            return None
-        log.warning("%s. Looking the call up for up to %gs before giving up.", error, window)
-        deadline = time.monotonic() + window
+    async def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
+        """Async :meth:`VideoSDKHook.find_placed_call`."""
+        cfg = self.hook.config
+        deadline = time.monotonic() + cfg.reconcile_timeout
         while (left := deadline - time.monotonic()) > 0:
+            search = call_api.CallSearch(call, began - cfg.clock_skew)
             try:
-                found = await self.find_call(call.meeting_id, call.participant_id, since=since, budget=left)
+                while not search.feed(await self.send(search.request(), budget=left)):
+                    if (left := deadline - time.monotonic()) <= 0:
+                        return None
             except VideoSDKError as exc:
-                log.warning("Looking the call up failed (%s); trying again", exc)
-                found = None
-            if found is not None:
-                log.warning("%s", _reconciled_text(found, call))
-                return found
+                self.hook.log.warning("Looking the call up failed (%s); trying again", exc)
+            if search.found is not None:
+                return search.found
             await asyncio.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
         return None
 
-    async def get_call(self, call_id: Any) -> dict[str, Any]:
+    async def get_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.get_call`."""
         request = call_api.get_call_request(call_id)
-        return call_api.call_from_answer(await self.send(request), request.where)
+        return call_api.call_from_answer(await self.send(request, budget=budget), request.where)
 
     async def list_calls(
         self, room_id: Any = None, *, search: Any = None, since: float | None = None, budget: float | None = None
@@ -481,19 +504,20 @@ class AsyncVideoSDKClient:
     ) -> dict[str, Any] | None:
         """Async :meth:`VideoSDKHook.find_call`."""
         participant_id = clean_id("participant_id", participant_id)
-        start = None if since is None else since - CLOCK_SKEW
-        return call_api.match_call(await self.list_calls(meeting_id, since=start, budget=budget), participant_id)
+        start = None if since is None else since - self.hook.config.clock_skew
+        calls = await self.list_calls(meeting_id, since=start, budget=budget)
+        return call_api.match_call(calls, participant_id, room_id=meeting_id)
 
-    async def end_call(self, call_id: Any) -> dict[str, Any]:
+    async def end_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.end_call`."""
         request = call_api.end_call_request(call_id)
-        return call_api.call_from_answer(await self.send(request), request.where)
+        return call_api.call_from_answer(await self.send(request, budget=budget), request.where)
 
     async def find_participant(
         self, meeting_id: Any, participant_id: Any, *, joined_after: float | None = None
     ) -> dict[str, Any] | None:
         """Async :meth:`VideoSDKHook.find_participant`."""
-        lookup = ParticipantLookup(meeting_id, participant_id, joined_after)
+        lookup = ParticipantLookup(meeting_id, participant_id, joined_after, self.hook.config.clock_skew)
         while not lookup.feed(await self.send(lookup.request())):
             pass
         return lookup.found
@@ -545,7 +569,10 @@ class ParticipantLookup:
     The I/O is the caller's (sync or async): ``while not lookup.feed(send(lookup.request())): pass``.
     """
 
-    def __init__(self, meeting_id: Any, participant_id: Any, joined_after: float | None) -> None:
+    def __init__(
+        self, meeting_id: Any, participant_id: Any, joined_after: float | None, skew: float = CLOCK_SKEW
+    ) -> None:
+        self.skew = skew
         self.meeting_id = clean_id("meeting_id", meeting_id)
         self.participant_id = clean_id("participant_id", participant_id)
         self.joined_after = joined_after
@@ -602,7 +629,7 @@ class ParticipantLookup:
         if not isinstance(timelog, list) or not all(isinstance(t, dict) for t in timelog):
             raise shape_error(where, "'timelog' is not a list of objects")
         starts = [t.get("start") for t in timelog if t.get("start") is not None] or [session.get("start")]
-        cutoff = (self.joined_after or 0.0) - CLOCK_SKEW
+        cutoff = (self.joined_after or 0.0) - self.skew
         return any(start is not None and parse_time(start, where) >= cutoff for start in starts)
 
 

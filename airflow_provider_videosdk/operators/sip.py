@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.calls import CALL_API_FIELDS, SipCall, identified
+from airflow_provider_videosdk.calls import (
+    ATTEMPT_KEY,
+    CALL_API_FIELDS,
+    SipCall,
+    attempt_of,
+    identified,
+    with_attempt,
+)
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall, clean_id, run_started_at
 from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseOperator
@@ -59,6 +67,9 @@ class _CallOperator(BaseOperator):
                 f"got {skip_if_answered_on_error!r}"
             )
         self.skip_if_answered = skip_if_answered
+        # The tasks behind skip_if_answered's XComArgs: one that failed before VideoSDK answered has no
+        # call id, but pushed its participant id before the POST.
+        self._skip_sources = _xcom_sources(skip_if_answered)
         self.skip_if_answered_on_error = skip_if_answered_on_error
         self.videosdk_conn_id = videosdk_conn_id
         self.redial_on_retry = redial_on_retry
@@ -96,6 +107,19 @@ class _CallOperator(BaseOperator):
         """Push the result's parts to XCom and return the ``return_value``."""
         raise NotImplementedError
 
+    def _for_this_attempt(self, call: Any) -> Any:
+        """``call`` as this attempt sends it (the call API's carries a token unique to the attempt)."""
+        return call
+
+    @staticmethod
+    def _announce(context: Context, participant_id: str | None) -> None:
+        """
+        Push the participant id before the POST, so that a later ``skip_if_answered`` can look the
+        call up even if this task fails with its outcome unknown.
+        """
+        if participant_id:
+            context["ti"].xcom_push(key="participant_id", value=participant_id)
+
     # -- the shared flow -----------------------------------------------------------------------------
 
     def execute(self, context: Context) -> str:
@@ -104,7 +128,7 @@ class _CallOperator(BaseOperator):
 
         # Check every rendered value before looking anything up or sending anything.
         call = self._checked_call()
-        earlier = self._earlier_calls()
+        earlier = self._earlier_calls(context)
         hook = VideoSDKHook(
             self.videosdk_conn_id, retry_attempts=self.retry_attempts, retry_max_wait=self.retry_max_wait
         )
@@ -121,6 +145,8 @@ class _CallOperator(BaseOperator):
                     context["ti"].try_number,
                 )
             if store is None:
+                call = self._for_this_attempt(call)
+                self._announce(context, call.participant_id)
                 result = self._place(hook, call, None, True)
             else:
                 result = self._place_once(hook, call, store, context)
@@ -145,13 +171,15 @@ class _CallOperator(BaseOperator):
                 )
                 return _stored_result(record)
             if state in MAY_HAVE_SENT:
+                self._announce(context, record.get("participant_id"))
                 return self._recover(hook, call, record)
             if state in (INTENDED, NOT_PLACED):
                 self.log.info("Try %s sent nothing to VideoSDK; dialling", record.get("try_number"))
-        call = identified(call)
+        call = self._for_this_attempt(identified(call))
         intent = {
             "state": INTENDED,
             "participant_id": call.participant_id,
+            "attempt": attempt_of(call) if isinstance(call, SipCall) else None,
             "try_number": ti.try_number,
             "max_tries": ti.max_tries,
             "intended_at": time.time(),
@@ -163,6 +191,7 @@ class _CallOperator(BaseOperator):
                 "Could not write the call's intent to the task state store, so the call was not placed: "
                 f"without it a retry could phone twice ({type(exc).__name__})"
             ) from exc
+        self._announce(context, call.participant_id)
 
         def record_progress(may_have_arrived: bool) -> None:
             store.set(PLACED_CALL_KEY, {**intent, "state": SENDING if may_have_arrived else INTENDED})
@@ -205,7 +234,7 @@ class _CallOperator(BaseOperator):
 
     # -- skip_if_answered ------------------------------------------------------------------------
 
-    def _earlier_calls(self) -> list[str]:
+    def _earlier_calls(self, context: Context) -> list[str]:
         value = self.skip_if_answered
         if value is None:
             return []
@@ -213,8 +242,18 @@ class _CallOperator(BaseOperator):
             raise VideoSDKInputError(
                 "skip_if_answered must be a list of call or participant IDs, e.g. [call_primary.output]"
             )
-        # An earlier call that was never placed (its task failed) has no ID: it cannot have answered.
-        return [clean_id("skip_if_answered", v) for v in value if v is not None]
+        earlier = []
+        for index, item in enumerate(value):
+            source = self._skip_sources[index] if index < len(self._skip_sources) else None
+            if item is None and source is not None:
+                # Its task has no call id: it failed, perhaps after the POST left ("outcome unknown").
+                item = context["ti"].xcom_pull(task_ids=source, key="participant_id")
+                if item is not None:
+                    self.log.info("Task %s returned no call id; looking its call up by participant %s", source, item)
+            # An earlier call that was never attempted has no ID at all: it cannot have answered.
+            if item is not None:
+                earlier.append(clean_id("skip_if_answered", item))
+        return earlier
 
     def _skip_if_answered(self, hook: VideoSDKHook, call: Any, earlier: list[str], context: Context) -> None:
         """Skip if an earlier call was answered; hang up earlier calls still ringing."""
@@ -235,29 +274,25 @@ class _CallOperator(BaseOperator):
     def _answered(self, hook: VideoSDKHook, call: Any, earlier_id: str, since: float | None) -> str | None:
         """Why ``earlier_id`` (a call id, else a participant id) counts as answered, or None."""
         from airflow_provider_videosdk.call_watch import judge
-        from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW
 
+        earlier_call: dict[str, Any] | None
         try:
             earlier_call = hook.get_call(earlier_id)
         except VideoSDKError as exc:
             if exc.status not in (400, 404):
                 raise
-            earlier_call = None  # not a call id: a participant id of the seed API
+            # Not a call id: a participant id, of the seed API or of a call whose task had no answer.
+            earlier_call = hook.find_call(call.meeting_id, earlier_id, since=since)
         if earlier_call is not None:
+            call_id = str(earlier_call["id"])
             # The status sensor's reading of a call: the same freshness rule and status table.
-            look = judge(earlier_call, earlier_id, created_after=since, skew=CLOCK_SKEW)
+            look = judge(earlier_call, call_id, created_after=since, skew=hook.config.clock_skew)
             if look.outcome == "stale":
                 self.log.info("%s", look.message)
             elif look.outcome == "answered":
-                return f"Call {earlier_id} was already answered (status {look.status})"
+                return f"Call {call_id} was already answered (status {look.status})"
             elif look.outcome in ("pending", "unknown"):
-                self.log.info(
-                    "Call %s is still %s: hanging it up before phoning the next person", earlier_id, look.status
-                )
-                try:
-                    hook.end_call(earlier_id)
-                except VideoSDKError as exc:
-                    self.log.warning("Could not hang call %s up: %s", earlier_id, exc)
+                return self._hang_up_earlier(hook, call, call_id, look.status)
             return None
         found = hook.find_participant(call.meeting_id, earlier_id, joined_after=since)
         if found is None:
@@ -266,6 +301,38 @@ class _CallOperator(BaseOperator):
             f"Participant {earlier_id} already answered: it joined meeting {call.meeting_id} "
             f"(session {found.get('sessionId')})"
         )
+
+    def _hang_up_earlier(self, hook: VideoSDKHook, call: Any, call_id: str, status: str) -> str | None:
+        """
+        Hang up an earlier call still ringing, within :data:`HANG_UP_BUDGET`, and read what the hang-up
+        met: why it counts as answered (it was picked up as it was hung up), or None.
+        """
+        from airflow_provider_videosdk.call_watch import judge_hang_up
+        from airflow_provider_videosdk.hooks.videosdk import HANG_UP_BUDGET
+
+        self.log.info("Call %s is still %s: hanging it up before phoning the next person", call_id, status)
+        deadline = time.monotonic() + HANG_UP_BUDGET
+        ended: dict[str, Any] | None = None
+        try:
+            ended = hook.end_call(call_id, budget=HANG_UP_BUDGET)
+        except VideoSDKError as exc:
+            self.log.warning(
+                "Could not hang call %s up within %gs (%s); phoning %s anyway",
+                call_id,
+                HANG_UP_BUDGET,
+                exc,
+                hook.phone_for_log(call.to),
+            )
+            if (left := deadline - time.monotonic()) > 0.5:
+                try:
+                    ended = hook.get_call(call_id, budget=left)
+                except VideoSDKError:
+                    ended = None
+        look = judge_hang_up(ended, call_id)
+        if look.outcome == "answered":
+            self.log.warning("%s", look.message)
+            return look.message
+        return None
 
     def _cannot_tell(self, hook: VideoSDKHook, call: Any, earlier_id: str, exc: VideoSDKError) -> None:
         choice = self.skip_if_answered_on_error
@@ -377,7 +444,7 @@ class SipCallOperator(_CallOperator):
     :param participant_id: the callee's participant id (``participant.id``); generated when omitted.
     :param ringing_timeout: seconds to ring before the call ends as ``not-answered``.
     :param max_call_duration: seconds after which VideoSDK ends an answered call.
-    :param metadata: a JSON object kept on the call (under 4 KiB).
+    :param metadata: a JSON object kept on the call (bounded by ``calls.MAX_USER_METADATA_BYTES``).
     :param skip_if_answered: call IDs (or participant IDs of :class:`SipOutboundCallOperator`) of
         earlier calls: if any was answered since the DAG run started, skip; one still ringing is
         hung up first.
@@ -436,15 +503,36 @@ class SipCallOperator(_CallOperator):
         self.log.info("VideoSDK placed the call: %s", _describe(result))
         return result
 
+    def _for_this_attempt(self, call: Any) -> Any:
+        return with_attempt(call)
+
     def _find_placed(self, hook: VideoSDKHook, call: Any, record: dict[str, Any]) -> dict[str, Any] | None:
-        found = hook.find_call(call.meeting_id, record.get("participant_id"), since=record.get("intended_at"))
-        return None if found is None else _call_result(found, call)
+        attempt, began = record.get("attempt"), record.get("intended_at")
+        if not isinstance(attempt, str) or not isinstance(began, (int, float)):
+            self.log.warning("The earlier try recorded no attempt token: its call cannot be told from another")
+            return None
+        metadata = {**(call.metadata or {}), ATTEMPT_KEY: attempt}
+        sent = dataclasses.replace(call, participant_id=str(record.get("participant_id")), metadata=metadata)
+        found = hook.find_placed_call(sent, float(began))
+        return None if found is None else _call_result(found, sent)
 
     def _finish(self, context: Context, result: dict[str, Any]) -> str:
         ti = context["ti"]
         for key in ("call_id", "participant_id", "status"):
             ti.xcom_push(key=key, value=result.get(key))
         return str(result["call_id"])
+
+
+def _xcom_sources(value: Any) -> list[str | None]:
+    """For each item of ``skip_if_answered``: the task id behind it when it is a task's ``return_value`` XComArg."""
+    if value is None or isinstance(value, str) or not isinstance(value, (list, tuple)):
+        return []
+    sources: list[str | None] = []
+    for item in value:
+        operator = getattr(item, "operator", None)
+        is_return_value = getattr(item, "key", None) == "return_value"
+        sources.append(getattr(operator, "task_id", None) if is_return_value else None)
+    return sources
 
 
 def _call_result(placed: dict[str, Any], call: SipCall) -> dict[str, Any]:

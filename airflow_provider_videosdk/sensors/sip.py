@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKCallNotAnsweredError, VideoSDKError, VideoSDKInputError
 from airflow_provider_videosdk.validation import clean_id, clean_path_id, clean_seconds, clean_time, run_started_at
@@ -54,7 +54,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
 
     Reads ``GET /v2/sessions`` only; it never places a call. An answer counts only if the
     participant joined this meeting after ``answered_after`` (default: when the DAG run started;
-    VideoSDK's clock may be up to ``hooks.videosdk.CLOCK_SKEW`` = 30 s behind), so last week's
+    VideoSDK's clock may be up to the connection's ``clock_skew``, default 30 s, behind), so last week's
     session in a reused meeting, with a reused ``participant_id``, is not taken for today's answer.
     On ``timeout`` it fails with ``AirflowSensorTimeout`` (or is skipped with ``soft_fail``), so a
     downstream "call the next person" task with ``trigger_rule="one_failed"`` runs. Returns the
@@ -193,7 +193,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
     says so in the log, then fails with ``AirflowSensorTimeout`` (skipped with ``soft_fail``; note
     that Airflow's ``soft_fail`` skips instead of failing on any error, "not answered" included).
     A call created before the DAG run started (VideoSDK's clock may be up to
-    ``hooks.videosdk.CLOCK_SKEW`` behind) never counts: the sensor fails naming it.
+    the connection's ``clock_skew`` behind) never counts: the sensor fails naming it.
 
     :param call_id: the call to watch, e.g. ``call.output`` of a ``SipCallOperator``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
@@ -231,6 +231,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
         self._since: float | None = None
         self._reported_unknown: set[str] = set()
         self._last_status: str | None = None
+        self._deadline: float | None = None  # time.monotonic() when the sensor's timeout runs out
 
     def _apply_rendered_fields(self, context: Context) -> None:
         """Check the rendered fields before any request; let ``answer_timeout`` replace ``timeout``."""
@@ -241,19 +242,22 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     def _judge(self, call: dict[str, Any]) -> CallLook:
         from airflow_provider_videosdk.call_watch import judge
-        from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW
 
-        return judge(call, self.call_id, created_after=self._since, skew=CLOCK_SKEW)
+        return judge(call, self.call_id, created_after=self._since, skew=self._get_hook().config.clock_skew)
+
+    def _returned(self, call: dict[str, Any]) -> dict[str, Any]:
+        """What the sensor returns for an answered call: its summary, or the whole call if asked."""
+        from airflow_provider_videosdk.call_watch import call_summary
+
+        return call if self.return_full_call else call_summary(call)
 
     def _decide(self, call: dict[str, Any]) -> dict[str, Any] | None:
         """What to return when answered; None while not final; raises on a final status without an answer."""
-        from airflow_provider_videosdk.call_watch import call_summary
-
         look = self._judge(call)
         self._last_status = look.status
         if look.outcome == "answered":
             self.log.info("%s", look.message)
-            return call if self.return_full_call else call_summary(call)
+            return self._returned(call)
         if look.outcome == "unanswered":
             self.log.error("%s", look.message)
             raise VideoSDKCallNotAnsweredError(look.message, call_id=self.call_id, call_status=look.status)
@@ -269,11 +273,23 @@ class SipCallStatusSensor(_VideoSDKSensor):
         return None
 
     def _look_up(self) -> dict[str, Any] | None:
-        return self._decide(self._get_hook().get_call(self.call_id))
+        """One read of the call, given at most what is left of the sensor's timeout."""
+        if self._deadline is None:
+            return self._decide(self._get_hook().get_call(self.call_id))
+        left = self._deadline - time.monotonic()
+        try:
+            call = self._get_hook().get_call(self.call_id, budget=max(left, 0.1))
+        except VideoSDKError as exc:
+            if self._deadline - time.monotonic() > 0.1:
+                raise
+            self.log.warning("Reading call %s did not finish before the sensor's timeout: %s", self.call_id, exc)
+            return None  # the timeout has run out: Airflow's loop times out next
+        return self._decide(call)
 
     def execute(self, context: Context) -> Any:
         """Poke until answered or final (or time out); with ``deferrable``, poke once then wait in the triggerer."""
         self._apply_rendered_fields(context)
+        self._deadline = time.monotonic() + self.timeout
         try:
             if not self.deferrable:
                 return self._poke_until_done(context)
@@ -309,7 +325,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
         try:
             return super().execute(context)
         except AirflowSensorTimeout:
-            self._timed_out(soft_fail)
+            return self._timed_out(soft_fail)
         except AirflowFailException as exc:
             if soft_fail:
                 raise AirflowSkipException(f"Skipping due to soft_fail: {exc}") from exc
@@ -334,7 +350,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
         if status == "timeout":
             self._last_status = event.get("call_status")
             try:
-                self._timed_out(self.soft_fail)
+                return self._timed_out(self.soft_fail)
             finally:
                 self._close_hook()
         message = f"Waiting for call {self.call_id} failed: {event.get('message', event)}"
@@ -349,34 +365,68 @@ class SipCallStatusSensor(_VideoSDKSensor):
         if next_method == "__fail__" and "timeout" in error.lower() and self.hang_up_on_timeout:
             self._apply_rendered_fields(context)
             try:
-                self._hang_up()
+                answered, _ = self._hang_up()
             finally:
                 self._close_hook()
+            if answered is not None:
+                return self._returned(answered)
         return super().resume_execution(next_method, next_kwargs, context)
 
-    def _hang_up(self) -> str:
-        """End the call; returns what to add to the timeout message. A failed hang-up is logged, not raised."""
+    def _hang_up(self) -> tuple[dict[str, Any] | None, str]:
+        """
+        Read the call, end it unless it is answered or over, and read what the end met. Returns the
+        call if it was answered (before, or as it was hung up), and what to add to the timeout
+        message. A failed hang-up is logged, not raised; it takes at most ``HANG_UP_BUDGET`` per request.
+        """
+        from airflow_provider_videosdk.call_watch import judge_hang_up
+        from airflow_provider_videosdk.hooks.videosdk import HANG_UP_BUDGET
+
+        hook = self._get_hook()
         try:
-            ended = self._get_hook().end_call(self.call_id)
+            before = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
+        except VideoSDKError as exc:
+            self.log.warning("Could not read call %s before hanging it up: %s", self.call_id, exc)
+            before = None
+        if before is not None:
+            look = self._judge(before)
+            if look.outcome == "answered":
+                self.log.warning("%s, just as the wait ran out: not hanging it up", look.message)
+                return before, ""
+            if look.final:
+                return None, f"; it is over (status '{look.status}'), so it was not hung up"
+        try:
+            ended: dict[str, Any] | None = hook.end_call(self.call_id, budget=HANG_UP_BUDGET)
         except VideoSDKError as exc:
             self.log.warning("Could not hang up call %s: %s", self.call_id, exc)
-            return "; hanging it up failed"
-        look = self._judge(ended)
+            try:
+                ended = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
+            except VideoSDKError:
+                ended = None
+            if judge_hang_up(ended, self.call_id).outcome != "answered":
+                return None, "; hanging it up failed"
+        met = judge_hang_up(ended, self.call_id)
+        if met.outcome == "answered":
+            self.log.warning("%s: it counts as answered", met.message)
+            return ended, ""
         self.log.warning(
-            "Hung up call %s: it was not answered in time (its status is now '%s')", self.call_id, look.status
+            "Hung up call %s: it was not answered in time (its status is now '%s')", self.call_id, met.status
         )
-        if look.outcome == "answered":
-            self.log.warning("Call %s shows 'answered' in its timelog: it was answered as it was hung up", self.call_id)
-        return "; it was hung up"
+        return None, "; it was hung up"
 
-    def _timed_out(self, soft_fail: bool) -> NoReturn:
-        """Hang up (if asked), then time out: ``AirflowSensorTimeout``, or a skip with ``soft_fail``."""
+    def _timed_out(self, soft_fail: bool) -> Any:
+        """
+        Hang up (if asked), then time out: ``AirflowSensorTimeout``, or a skip with ``soft_fail``.
+        Returns the call instead when the hang-up found it answered.
+        """
         message = (
             f"Call {self.call_id} was not answered within {self.timeout:g}s "
             f"(last status: '{self._last_status or 'unknown'}')"
         )
         if self.hang_up_on_timeout:
-            message += self._hang_up()
+            answered, said = self._hang_up()
+            if answered is not None:
+                return self._returned(answered)
+            message += said
         self.log.warning("%s", message)
         if soft_fail:
             raise AirflowSkipException(message)

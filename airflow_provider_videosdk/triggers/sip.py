@@ -190,7 +190,7 @@ class SipCallStatusTrigger(_PollingTrigger):
     async def _wait(self) -> dict[str, Any]:
         from airflow_provider_videosdk.call_watch import impersonal, judge
         from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-        from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW, VideoSDKHook
+        from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
         self.log.info(
             "Waiting until %.0fs from now for call %s to be answered or end",
@@ -207,7 +207,8 @@ class SipCallStatusTrigger(_PollingTrigger):
                         call = await asyncio.wait_for(client.get_call(self.call_id), remaining)
                     except asyncio.TimeoutError:
                         break  # the deadline passed during the look-up: abandoned
-                    look = judge(call, self.call_id, created_after=self.created_after, skew=CLOCK_SKEW)
+                    skew = client.hook.config.clock_skew
+                    look = judge(call, self.call_id, created_after=self.created_after, skew=skew)
                     last_status = look.status
                     if look.final:
                         self.log.info("%s", look.message)

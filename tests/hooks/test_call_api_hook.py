@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk.calls import ATTEMPT_KEY, SipCall
 from airflow_provider_videosdk.exceptions import VideoSDKInputError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
@@ -57,7 +57,8 @@ def test_a_call_is_placed_read_and_hung_up(api: CallApi, videosdk_emulator: Vide
 
     [recorded] = videosdk_emulator.sip_calls
     assert placed["id"] == recorded["id"] and placed["participant"]["id"].startswith("airflow-")
-    assert recorded["body"]["ringingTimeout"] == 30 and recorded["body"]["metadata"] == {"incident": "INC-7"}
+    assert recorded["body"]["ringingTimeout"] == 30 and recorded["body"]["metadata"]["incident"] == "INC-7"
+    assert recorded["body"]["metadata"][ATTEMPT_KEY] == placed["metadata"][ATTEMPT_KEY]  # this attempt's token
     assert api("get_call", placed["id"])["id"] == placed["id"]
     ended = api("end_call", placed["id"])
     assert ended["status"] == "ended"

@@ -495,3 +495,33 @@ def test_cli_scripts_callees_and_sets_lookup_faults() -> None:
         proc.wait(timeout=10)
     bad = subprocess.run([*argv, "--callee", f"{TO}=answer"], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "answer needs after=SECONDS" in bad.stderr
+
+
+def test_a_callee_who_picks_up_as_the_hang_up_arrives(emu: VideoSDKEmulator) -> None:
+    emu.set_callee(TO, "pickup_on_hangup")
+    call = place(emu)
+    time.sleep(0.4)
+    assert get(emu, call["id"])["status"] == "ringing"  # rings like "never" until hung up
+
+    status, answer = api(emu, "POST", "/v2/sip/call/end", {"callId": call["id"]})
+
+    assert status == 200
+    assert statuses(answer["data"]) == ["initiated", "ringing", "answered", "ended"]
+    assert emu.call_ends[0]["statusBefore"] == "ringing"
+    assert statuses(get(emu, call["id"]))[-2:] == ["answered", "ended"]
+
+
+def test_a_list_that_ignores_the_room_filter(emu: VideoSDKEmulator) -> None:
+    place(emu)
+    place(emu, destinationRoomId="room-2")
+    assert len(listed(emu, "roomId=room-1")["data"]) == 1
+    emu.set_call_api(ignore_room_filter=True)
+    assert {c["roomId"] for c in listed(emu, "roomId=room-1")["data"]} == {"room-1", "room-2"}
+
+
+def test_a_fault_can_let_the_first_requests_through(emu: VideoSDKEmulator) -> None:
+    emu.add_fault(path="/v2/sip/call", method="POST", exact=True, status=502, skip=1)
+    assert api(emu, "POST", "/v2/sip/call", CALL)[0] == 200
+    assert api(emu, "POST", "/v2/sip/call", CALL)[0] == 502
+    assert api(emu, "POST", "/v2/sip/call", CALL)[0] == 200
+    assert len(emu.sip_calls) == 2

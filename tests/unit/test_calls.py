@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_videosdk.calls import (
     CALL_API_FIELDS,
     MAX_METADATA_BYTES,
+    MAX_USER_METADATA_BYTES,
     STATUSES,
     SipCall,
     call_fields_table,
@@ -38,7 +39,7 @@ def test_the_body_uses_the_sdks_wire_names_and_leaves_out_what_was_not_given() -
         display_name="On-call",
         participant_id="p-1",
         ringing_timeout="30",
-        max_call_duration=600.5,
+        max_call_duration=600.0,
         metadata={"incident": "INC-1"},
     )
 
@@ -49,7 +50,7 @@ def test_the_body_uses_the_sdks_wire_names_and_leaves_out_what_was_not_given() -
         "sipCallFrom": "+15550100001",
         "participant": {"name": "On-call", "id": "p-1"},
         "ringingTimeout": 30,
-        "maxCallDuration": 600.5,
+        "maxCallDuration": 600,
         "metadata": {"incident": "INC-1"},
     }
     assert SipCall.build(**BASE).body() == {
@@ -72,7 +73,7 @@ def test_the_body_uses_the_sdks_wire_names_and_leaves_out_what_was_not_given() -
         ("max_call_duration", 86401, "max_call_duration must be > 0 and <= 86400 seconds"),
         ("metadata", ["a"], "metadata must be a JSON object"),
         ("metadata", {"k": {1, 2}}, "metadata must be JSON-serialisable"),
-        ("metadata", {"k": "x" * MAX_METADATA_BYTES}, f"metadata must be under {MAX_METADATA_BYTES} bytes"),
+        ("metadata", {"k": "x" * MAX_METADATA_BYTES}, f"metadata must be at most {MAX_USER_METADATA_BYTES} bytes"),
         ("display_name", "{{ params.name }}", "display_name still holds template text"),
     ],
 )

@@ -186,6 +186,9 @@ def end_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
         call, options = _find(emu, str(call_id)), emu._state.call_api
         ask["statusBefore"] = call.status(now)
         if ask["statusBefore"] not in FINAL:
+            if call.script.behaviour == "pickup_on_hangup" and call.picked_up_at is None:
+                call.picked_up_at = now  # the callee picked up just as the hang-up arrived
+                now += 0.001
             call.ended_at = now
     return call_json(call, now, options)
 
@@ -220,6 +223,8 @@ def list_calls(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> Any:
     now = time.time()
     with emu._lock:
         calls, options = list(emu._state.sip_calls), emu._state.call_api
+    if options.ignore_room_filter:
+        query = {k: v for k, v in query.items() if k != "roomId"}
     checks = _filters(query, now)
     # Newest first by the order the calls were placed in: two calls placed within the clock's
     # resolution (or across a clock step) would otherwise list in either order.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-BEHAVIOURS = ("answer", "reject", "never", "fail", "voicemail")
+# "pickup_on_hangup" rings like "never", and picks up just as a hang-up arrives: the end meets an answer.
+BEHAVIOURS = ("answer", "reject", "never", "fail", "voicemail", "pickup_on_hangup")
 OUTCOMES = {"answer": "answered", "voicemail": "answered", "reject": "rejected"}  # carriers answer for voicemail
 FINAL = frozenset({"rejected", "not-answered", "failed", "ended"})
 PAGE_FORMATS = ("pageInfo", "pagination", "bare")
@@ -22,7 +23,10 @@ DEFAULT_RINGING_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class CalleeScript:
-    """What a callee does when called: ``answer``/``reject``/``voicemail`` ``after`` seconds, ``never``, ``fail``."""
+    """
+    What a callee does when called: ``answer``/``reject``/``voicemail`` ``after`` seconds, ``never``,
+    ``fail``, or ``pickup_on_hangup`` (rings, and picks up at the instant a hang-up arrives).
+    """
 
     behaviour: str
     after: float | None = None
@@ -51,13 +55,15 @@ class CallApiOptions:
     unknown_status: str | None = None  # reported instead of ringing, e.g. "queued"
     call_id_key: str = "id"  # the key of a call's id in lists, e.g. "callId"
     page_format: str = "pageInfo"  # or "pagination", or "bare" (a JSON list)
+    ignore_room_filter: bool = False  # lists ignore roomId, returning every room's calls
 
     def __post_init__(self) -> None:
         lag = self.list_lag
         if isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0:
             raise ValueError(f"list_lag must be a number of seconds >= 0, got {lag!r}")
-        if not isinstance(self.upper_case_statuses, bool):
-            raise ValueError(f"upper_case_statuses must be true or false, got {self.upper_case_statuses!r}")
+        for flag in ("upper_case_statuses", "ignore_room_filter"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ValueError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         for name in ("unknown_status", "call_id_key"):
             value = getattr(self, name)
             if (value is not None or name == "call_id_key") and (not isinstance(value, str) or not value):
@@ -84,6 +90,7 @@ class SipCall:
     ringing_timeout: float = DEFAULT_RINGING_TIMEOUT
     max_duration: float | None = None
     ended_at: float | None = None  # when an end request hung up a call that was not final yet
+    picked_up_at: float | None = None  # when a pickup_on_hangup callee answered (as the hang-up arrived)
 
     def plan(self) -> list[tuple[str, float]]:
         """Every status the script leads to, with when, as if nobody hung up."""
@@ -101,7 +108,11 @@ class SipCall:
     def timeline(self, now: float) -> list[tuple[str, float]]:
         """The statuses reached by ``now``, in order."""
         until = now if self.ended_at is None else self.ended_at
+        if self.picked_up_at is not None:
+            until = min(until, self.picked_up_at)
         reached = [(status, at) for status, at in self.plan() if at <= until]
+        if self.picked_up_at is not None:
+            reached.append(("answered", self.picked_up_at))
         return reached if self.ended_at is None else [*reached, ("ended", self.ended_at)]
 
     def status(self, now: float) -> str:

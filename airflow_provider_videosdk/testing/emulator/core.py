@@ -286,6 +286,9 @@ class VideoSDKEmulator:
         with self._lock:
             for fault in self._state.faults:
                 if wanted(fault):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._state.faults.remove(fault)

@@ -47,6 +47,7 @@ class Fault:
     tls: Literal["fail_handshake", "stall_handshake", "corrupt_after_request"] | None = None
     exact: bool = False  # ``path`` must equal the request's path, not merely start it
     gzip: bool = False  # gzip the answer even if the client did not offer gzip (as a misbehaving server might)
+    skip: int = 0  # let this many matching requests through untouched first (e.g. fail only the 2nd call)
 
     def __post_init__(self) -> None:
         if self.tls is not None and self.tls not in TLS_FAULTS:
@@ -59,6 +60,8 @@ class Fault:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be > 0 seconds, got {value}")
+        if self.skip < 0:
+            raise ValueError(f"skip must be >= 0, got {self.skip}")
         if self.exact and self.path is None:
             raise ValueError("exact needs a path")
 
