@@ -456,6 +456,14 @@ def check_connection_form(
     )
 
 
+def sqlite_url(home: Path) -> str:
+    """
+    The SQLite metadata DB, its writers waiting up to 60 s for the lock: with the default 5 s, a
+    loaded machine makes the scheduler hold it longer, and the triggerer dies of "database is locked".
+    """
+    return f"sqlite:///{home / 'airflow.db'}?timeout=60"
+
+
 def _states(tis: dict[str, tuple[str | None, int]]) -> str:
     return ", ".join(f"{task} {state}" for task, (state, _) in tis.items())
 
@@ -473,7 +481,7 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
     api_port = free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     emulator_url, emulator = start_emulator(procs, key, secret)
-    sql_conn = start_postgres(root, procs) if db == "postgres" else None
+    sql_conn = start_postgres(root, procs) if db == "postgres" else sqlite_url(home)
     env = airflow_env(home, api_url, sql_conn)
     migrate(env)
     print(f"metadata DB migrated after {time.monotonic() - t0:.1f}s", flush=True)
