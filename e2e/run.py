@@ -18,6 +18,7 @@ import functools
 import itertools
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -458,10 +459,20 @@ def check_connection_form(
 
 def sqlite_url(home: Path) -> str:
     """
-    The SQLite metadata DB, its writers waiting up to 60 s for the lock: with the default 5 s, a
-    loaded machine makes the scheduler hold it longer, and the triggerer dies of "database is locked".
+    The SQLite metadata DB, whose writers wait up to 25 s for the lock: with the default 5 s, a
+    loaded machine made the triggerer die of "database is locked". Longer would outlast the 30 s
+    in which Airflow's and this script's HTTP clients expect an answer from the api-server.
     """
-    return f"sqlite:///{home / 'airflow.db'}?timeout=60"
+    return f"sqlite:///{home / 'airflow.db'}?timeout=25"
+
+
+def use_wal(db: Path) -> None:
+    """
+    Put the SQLite DB in write-ahead-log mode (kept in the file), so that readers and the writer no
+    longer block each other: under load, readers holding the lock stalled the api-server past 30 s.
+    """
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("PRAGMA journal_mode=WAL")
 
 
 def _states(tis: dict[str, tuple[str | None, int]]) -> str:
@@ -484,6 +495,8 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
     sql_conn = start_postgres(root, procs) if db == "postgres" else sqlite_url(home)
     env = airflow_env(home, api_url, sql_conn)
     migrate(env)
+    if sql_conn.startswith("sqlite"):
+        use_wal(home / "airflow.db")
     print(f"metadata DB migrated after {time.monotonic() - t0:.1f}s", flush=True)
     procs.start("api-server", [AIRFLOW, "api-server", "--host", "127.0.0.1", "--port", str(api_port), "-w", "1"], env)
     for name in AIRFLOW_PROCESSES[1:]:
