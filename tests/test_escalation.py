@@ -87,9 +87,7 @@ def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(
     # The primary answers, but only after the 3 s it is given: too late.
     videosdk_emulator.set_answer(PRIMARY, 300)
 
-    started = time.monotonic()
     result = run_dag(dag_id, folder=examples, conf={"answer_timeout": 3})
-    elapsed = time.monotonic() - started
 
     calls = videosdk_emulator.calls
     assert [c["to"] for c in calls] == [PRIMARY, SECONDARY, MANAGER], result.output[-3000:]
@@ -103,14 +101,14 @@ def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(
         "wait_secondary": "failed",
         "call_manager": "success",
     }
-    # Each escalation waited for the timeout to pass since the call before it.
-    assert calls[1]["placedAt"] - calls[0]["placedAt"] >= 3
-    assert calls[2]["placedAt"] - calls[1]["placedAt"] >= 3
+    # Each escalation waited for the 3 s timeout to pass since the call before it, not for the
+    # example's default answer_timeout (60 s).
+    assert 3 <= calls[1]["placedAt"] - calls[0]["placedAt"] < 60
+    assert 3 <= calls[2]["placedAt"] - calls[1]["placedAt"] < 60
     assert "did not join meeting" in result.output or "Sensor has timed out" in result.output
     assert_chain_in_one_room(videosdk_emulator, dag_id)
     # Our own log line, whatever Airflow version prints around it: the deferrable sensors deferred.
     assert ("Deferring: waiting up to" in result.output) == (dag_id == CHAIN_DEFERRABLE)
-    assert elapsed < 120
 
 
 def test_chain_stops_at_the_secondary_when_the_secondary_answers(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import sys
@@ -93,3 +94,24 @@ async def first_event(trigger: SipCallAnsweredTrigger) -> dict[str, Any]:
         return (await gen.__anext__()).payload
     finally:
         await gen.aclose()
+
+
+#: How much later than its interval a poll may reach the emulator on a loaded machine (a late wake-up);
+#: a skipped poll, or polling at a longer interval, exceeds it.
+POLL_GAP_MARGIN = 1.5
+
+
+def assert_kept_interval(polls: list[float], interval: float) -> None:
+    """``polls`` (when one poller's look-ups reached the emulator, by its clock) came every ``interval``."""
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
+    assert max(gaps, default=0.0) <= interval + POLL_GAP_MARGIN, f"gaps between polls: {gaps}"
+
+
+def assert_acted_at_first_sight(looks: list[float], final_at: float) -> None:
+    """
+    A poller whose look-ups reached the emulator at ``looks`` stopped at the first one that saw the
+    status reached at ``final_at``: at most one look at or after it (one arriving a moment before it
+    may be answered just after it, and then none follows).
+    """
+    after = [at - final_at for at in looks if at >= final_at]
+    assert len(after) <= 1, f"looks after the final status (seconds after it): {after}"

@@ -93,7 +93,7 @@ def test_a_call_not_found_within_the_window_is_outcome_unknown(
     with pytest.raises(VideoSDKOutcomeUnknownError, match=r"appeared in meeting hook-room's calls within 1\.5s"):
         api("place_call", SipCall.build(**CALL))
 
-    assert 1.4 < time.monotonic() - started < 5
+    assert 1.4 < time.monotonic() - started < 10  # the 1.5 s window, not until the call is listed at 30 s
     assert len(videosdk_emulator.sip_calls) == 1 and posts(videosdk_emulator) == 1
 
 

@@ -275,7 +275,7 @@ def test_a_trickling_answer_fails_at_the_deadline_not_when_the_server_stops(
     with pytest.raises(VideoSDKOutcomeUnknownError, match=r"no complete answer within 1\.5s"):
         api.call()
 
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 8  # at the 1.5 s deadline, not when the 16 s trickle ends
     assert posts(videosdk_emulator) == 1 and len(videosdk_emulator.calls) == 1
 
 
@@ -325,8 +325,10 @@ def test_the_retry_budget_is_a_wall_clock_limit_for_the_whole_call(
     with pytest.raises(VideoSDKError, match=r"the next wait would pass the 2\.5s retry budget"):
         api.call(retry_max_wait=2.5, retry_attempts=10)
 
-    assert time.monotonic() - started < 3.5
-    assert posts(videosdk_emulator) in (2, 3)
+    assert time.monotonic() - started < 6  # 10 attempts, 1 s apart, would take 9 s
+    # Attempts start at 0 s, after 1 s and after 2 s at the earliest; a 4th would start past the budget.
+    # How many fit depends on how long each took, so only the bound is the provider's.
+    assert 1 <= posts(videosdk_emulator) <= 3
 
 
 @pytest.mark.parametrize("retry_after", ["\u00b2", "-5", "999999999999"])
@@ -438,21 +440,22 @@ def test_trickled_headers_are_bounded_by_the_timeout(
     with pytest.raises(VideoSDKOutcomeUnknownError, match="no complete answer within 2s"):
         api.call()
 
-    assert 1.9 < time.monotonic() - started < 3.5
+    assert 1.9 < time.monotonic() - started < 10  # at the 2 s deadline, not when the ~40 s of headers end
     assert len(videosdk_emulator.calls) == 1 and posts(videosdk_emulator) == 1
 
 
 def test_a_complete_answer_that_arrives_within_the_deadline_is_kept(
     api: Api, videosdk_emulator: VideoSDKEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Headers and body trickle in over about a second: slow, but whole before the 5 s deadline.
-    use(monkeypatch, videosdk_emulator, timeout=5)
+    # Headers and body trickle in over about a second: slow, but whole well before the 20 s deadline
+    # (a loaded machine stretches the trickle's many short sleeps).
+    use(monkeypatch, videosdk_emulator, timeout=20)
     videosdk_emulator.add_fault(path=POST_PATH, process=True, trickle_head=0.004)
 
     started = time.monotonic()
     answer = api.call()
 
-    assert 0.5 < time.monotonic() - started < 5
+    assert 0.5 < time.monotonic() - started < 20
     assert [c["participantId"] for c in videosdk_emulator.calls] == [answer["participantId"]]
 
 

@@ -52,7 +52,7 @@ def test_a_timeout_while_the_call_is_in_flight_is_outcome_unknown_chained_to_it(
         with task_timeout(1):
             VideoSDKHook().outbound_call(**CALL)
 
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 4  # interrupted at 1 s, not when the answer comes at 5 s
     assert isinstance(err.value.__cause__, AirflowTaskTimeout)
     assert isinstance(err.value, AirflowFailException)  # Airflow does not retry it
     assert len(videosdk_emulator.calls) == 1

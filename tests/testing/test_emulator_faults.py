@@ -168,7 +168,7 @@ def test_tls_stall_handshake_times_out_the_client(tls_emulator: VideoSDKEmulator
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         send(conn, tls_emulator, "POST", "/v2/sip/outbound-call", CALL)
-    assert 0.25 < time.monotonic() - started < 2
+    assert 0.25 < time.monotonic() - started < 10  # the client's 0.3 s, not the emulator's 60 s stall
     assert tls_emulator.requests == [] and tls_emulator.calls == []
     assert place_call(tls_emulator).status == 200
 
@@ -289,7 +289,7 @@ def test_a_thousand_concurrent_keep_alive_connections_with_slow_answers(emulator
                 selector.get_key(sock).data.clear()
                 sock.sendall(request.encode())
             answered = 0
-            while answered < len(socks) and time.monotonic() - started < 20:
+            while answered < len(socks) and time.monotonic() - started < 60:
                 for key, _ in selector.select(timeout=1):
                     key.data.extend(key.fileobj.recv(65536))  # type: ignore[union-attr]
                     head, _, body = bytes(key.data).partition(b"\r\n\r\n")
@@ -298,7 +298,7 @@ def test_a_thousand_concurrent_keep_alive_connections_with_slow_answers(emulator
                         answered += 1
             assert answered == 1000
         assert emulator.connections == 1000
-        assert time.monotonic() - started < 10
+        assert time.monotonic() - started < 30  # ~2 s unloaded; one answer at a time would take 600 s
     finally:
         for sock in socks:
             sock.close()

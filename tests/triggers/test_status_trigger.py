@@ -21,7 +21,7 @@ from airflow_provider_videosdk.version_compat import (
     AirflowSkipException,
     TaskDeferred,
 )
-from tests.helpers import first_event
+from tests.helpers import assert_acted_at_first_sight, assert_kept_interval, first_event
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,6 +61,16 @@ def times_logged(text: str, caplog: pytest.LogCaptureFixture, capsys: pytest.Cap
     return max(records.count(text), (captured.out + captured.err).count(text))
 
 
+def final_at(emulator: VideoSDKEmulator) -> float:
+    """When the (only) call reached its last status, by the emulator's timelog."""
+    from airflow_provider_videosdk.hooks.call_api import parse_when
+
+    (call,) = emulator.sip_calls
+    at = parse_when(call["timelog"][-1]["timestamp"])
+    assert at is not None
+    return at
+
+
 def run_started(offset: float = 0.0) -> dict[str, Any]:
     """A task context whose DAG run started ``offset`` seconds from now."""
     return {"dag_run": SimpleNamespace(start_date=datetime.now(timezone.utc) + timedelta(seconds=offset))}
@@ -98,8 +108,11 @@ def test_the_trigger_fires_answered_with_the_call_and_only_reads(
     assert payload["status"] == "answered"
     assert payload["call"]["id"] == call_id
     assert payload["call"]["status"] == ("ANSWERED" if upper else "answered")
-    assert 1.4 < time.monotonic() - started < 4
+    assert 1.4 < time.monotonic() - started < 10  # well before its 20 s deadline
     assert {(r.method, r.path) for r in videosdk_emulator.requests[seen:]} == {("GET", f"/v2/sip/call/{call_id}")}
+    looks = [r.at for r in videosdk_emulator.requests[seen:]]
+    assert_kept_interval(looks, 1)
+    assert_acted_at_first_sight(looks, final_at(videosdk_emulator))
 
 
 @pytest.mark.parametrize("upper", [False, True], ids=["lower", "UPPER"])
@@ -113,7 +126,10 @@ def test_the_trigger_fires_at_once_on_a_rejection_naming_it(videosdk_emulator: V
 
     assert (payload["status"], payload["call_status"]) == ("unanswered", "rejected")
     assert f"Call {call_id} was not answered: its status is 'rejected'" in payload["message"]
-    assert time.monotonic() - started < 3  # one poll after the rejection, not at the deadline
+    assert time.monotonic() - started < 10  # well before its 20 s deadline
+    looks = [r.at for r in videosdk_emulator.requests_to(f"/v2/sip/call/{call_id}", "GET")]
+    assert_kept_interval(looks, 1)
+    assert_acted_at_first_sight(looks, final_at(videosdk_emulator))  # one poll after the rejection
 
 
 def test_an_unknown_status_is_logged_once_and_not_final(
@@ -139,7 +155,7 @@ def test_the_trigger_fires_on_time_while_a_look_up_hangs(videosdk_emulator: Vide
     payload = asyncio.run(first_event(trigger_for(call_id, 1.5)))
 
     assert payload == {"status": "timeout", "call_status": None}
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 6  # at its 1.5 s deadline, not when the 10 s look-up answers
 
 
 def test_a_call_from_before_the_run_never_counts_in_the_trigger(videosdk_emulator: VideoSDKEmulator) -> None:

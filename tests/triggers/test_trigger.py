@@ -14,7 +14,7 @@ from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputErr
 from airflow_provider_videosdk.sensors.sip import DEFERRAL_TIMEOUT_MARGIN, SipCallAnsweredSensor
 from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
 from airflow_provider_videosdk.version_compat import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
-from tests.helpers import first_event, place_call
+from tests.helpers import assert_acted_at_first_sight, assert_kept_interval, first_event, place_call
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,8 +91,11 @@ def test_trigger_fires_once_the_callee_joins_and_only_reads(videosdk_emulator: V
     assert payload["status"] == "answered"
     assert payload["participant"]["participantId"] == pid
     assert payload["participant"]["sessionId"] == "session-room-1"
-    assert 1.4 < time.monotonic() - started < 6
+    assert 1.4 < time.monotonic() - started < 10  # well before its 20 s deadline
     assert methods_since(videosdk_emulator, seen) == {("GET", "/v2/sessions")}
+    looks = [r.at for r in videosdk_emulator.requests[seen:]]
+    assert_kept_interval(looks, 1)
+    assert_acted_at_first_sight(looks, videosdk_emulator.calls[0]["answerAt"])
     assert len(videosdk_emulator.calls) == 1
 
 
@@ -105,9 +108,10 @@ def test_trigger_times_out_at_its_end_time(videosdk_emulator: VideoSDKEmulator) 
     payload = asyncio.run(first_event(trigger))
 
     assert payload == {"status": "timeout"}
-    assert 1.9 < time.monotonic() - started < 4
+    assert 1.9 < time.monotonic() - started < 8  # at its 2 s deadline: nothing to wait for after it
     assert methods_since(videosdk_emulator, seen) == {("GET", "/v2/sessions")}
     assert len(videosdk_emulator.requests) - seen >= 2  # it kept looking (at 0 s and 1 s) until the end
+    assert_kept_interval([r.at for r in videosdk_emulator.requests[seen:]], 1)
 
 
 def test_restarted_trigger_finds_the_answer_without_placing_a_call(
@@ -136,14 +140,14 @@ def test_restarted_trigger_finds_the_answer_without_placing_a_call(
 def test_restarted_trigger_keeps_its_original_deadline(videosdk_emulator: VideoSDKEmulator, airflow_db: Path) -> None:
     pid = place_call(CALLEE, "room-1")  # nobody answers
     started = time.monotonic()
-    trigger = SipCallAnsweredTrigger(meeting_id="room-1", participant_id=pid, end_time=time.time() + 3, poll_interval=1)
+    trigger = SipCallAnsweredTrigger(meeting_id="room-1", participant_id=pid, end_time=time.time() + 6, poll_interval=1)
 
-    run_for(trigger, 1.5)
+    run_for(trigger, 4.5)
     payload = asyncio.run(first_event(restore(trigger)))
 
     assert payload == {"status": "timeout"}
-    # Had the restart begun a new 3 s wait, it would end 4.5 s after the start.
-    assert 2.9 < time.monotonic() - started < 4.2
+    # Had the restart begun a new 6 s wait, it would end 10.5 s after the start, or later.
+    assert 5.9 < time.monotonic() - started < 9
     assert len(videosdk_emulator.requests_to("/v2/sip/outbound-call")) == 1
 
 

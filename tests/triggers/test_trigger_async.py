@@ -77,7 +77,7 @@ def test_a_look_up_in_flight_at_the_deadline_is_abandoned_and_the_timeout_fires_
 
     started = time.monotonic()
     assert asyncio.run(first_event(trigger)) == {"status": "timeout"}
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 6  # at its 1.5 s deadline, not when the 10 s look-up answers
 
 
 def test_a_cancelled_trigger_stops_all_work_and_closes_its_pool(videosdk_emulator: VideoSDKEmulator) -> None:
