@@ -33,7 +33,7 @@ from airflow_provider_videosdk.operators.rooms import VideoSDKCreateRoomOperator
 from airflow_provider_videosdk.operators.sip import SipCallOperator
 from airflow_provider_videosdk.sensors.sip import SipCallStatusSensor
 
-POKE_INTERVAL = 2  # seconds between status look-ups: the secondary is phoned within this (+1 s) of the end
+POKE_INTERVAL = 2  # seconds between status look-ups: a final status is seen at the next one, then the next is phoned
 
 with DAG(
     "example_videosdk_call_status_chain",
