@@ -43,6 +43,8 @@ from lib import (
     wait_for,
 )
 
+from airflow_provider_videosdk.validation import mask_phone
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -97,7 +99,8 @@ def check_storm_summary(api: Api) -> tuple[bool, str]:
     wait_for("the storm's escalation to end", functools.partial(ended, api, STORM_ESCALATION, run["dag_run_id"]), 90)
     state = api.run_state(STORM_ESCALATION, run["dag_run_id"])
     log = api.log(STORM_ESCALATION, run["dag_run_id"], "summary", 1)
-    ok = state.startswith("success") and "Incident e2e-storm: acknowledged by +1415****801 (answered at level_1)" in log
+    headline = f"Incident e2e-storm: acknowledged by {mask_phone(STORM_L1)} (answered at level_1)"
+    ok = state.startswith("success") and headline in log
     return ok, f"escalation run {state}; summary: {_headline(log)}"
 
 

@@ -19,7 +19,7 @@ from airflow_provider_videosdk.hooks.environment import CA_BUNDLE_VARIABLES
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.testing.emulator import RefusingProxy, VideoSDKEmulator
 from airflow_provider_videosdk.triggers.sip import SipCallStatusTrigger
-from airflow_provider_videosdk.validation import EXCERPT_LENGTH
+from airflow_provider_videosdk.validation import EXCERPT_LENGTH, mask_phone
 from tests.helpers import first_event
 from tests.hooks.test_call_api_hook import CALL, PLACE, CallApi, posts
 
@@ -65,7 +65,8 @@ def test_an_api_error_reaches_the_log_and_the_trigger_event_as_a_short_redacted_
     for text in (raised, event["message"]):
         assert leaked(text) == [], text
         api_text = text.split("VideoSDK answered 400: ", 1)[1].split(" (request id", 1)[0]
-        assert api_text.startswith("Callee John <<redacted>> refused; token <redacted> for +1415****100;")
+        number = mask_phone("+14155550100")
+        assert api_text.startswith(f"Callee John <<redacted>> refused; token <redacted> for {number};")
         assert len(api_text) <= EXCERPT_LENGTH
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from airflow_provider_videosdk.validation import mask_phone
 from tests.dags.incident_dags import BACKUP, PRIMARY, SECONDARY
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def test_an_answer_at_level_1_ends_the_escalation(videosdk_emulator: VideoSDKEmu
     assert sorted(c["to"] for c in videosdk_emulator.sip_calls) == sorted([PRIMARY, BACKUP])
     assert tis["round_1_primary.answered"] == "success"
     assert all(tis[t] == "skipped" for t in tis if not t.startswith(("round_1_primary", "open", "summary"))), tis
-    assert "Incident db-down: acknowledged by +1415****603 (answered at round_1_primary)" in result.output
+    assert f"Incident db-down: acknowledged by {mask_phone(BACKUP)} (answered at round_1_primary)" in result.output
     assert "2 call(s) placed:" in result.output
 
 
