@@ -133,6 +133,13 @@ def check_ack_flow(
     # The voicemail's request, in the UI while it waits (nobody presses it: it times out).
     shot = screenshot_required_action(api_url, password, root, procs, env, run_id, "level_1.acknowledge")
     wait_for("level 2's acknowledgement request", lambda: awaiting(api, run_id, "level_2.acknowledge"), 150, 0.5)
+    # Answer as a person would, after the scheduler has seen the paused task's worker exit: a response that
+    # beats that event re-queues the task, and Airflow 3.3's scheduler then fails it ("finished with state
+    # success" while queued), as seen once here with a response 0.2 s after the request.
+    scheduler_log = root / "process-logs" / "scheduler.log"
+    seen = f"executor event with state success for task instance TaskInstanceKey(dag_id='{ACK_ESCALATION}', "
+    seen += "task_id='level_2.acknowledge'"
+    wait_for("the scheduler to see the paused worker exit", lambda: seen in scheduler_log.read_text(), 60, 0.5)
     path = api.run_path(ACK_ESCALATION, run_id) + "/taskInstances/level_2.acknowledge/-1/hitlDetails"
     api.call("PATCH", path, {"chosen_options": ["Acknowledge"], "params_input": {}})
     wait_for("the escalation to end", functools.partial(ended, api, ACK_ESCALATION, run_id), 90, 1)

@@ -638,13 +638,13 @@ def run(root: Path, db: str, procs: Processes, report: Report, t0: float) -> Non
 
     tokens = emulator.tokens()
     numbers = sorted({v for conf in confs.values() for v in conf.values() if isinstance(v, str) and v[:1] == "+"})
-    db_url = sql_conn or f"sqlite:///{home / 'airflow.db'}"
+    db_url = sql_conn
     stored = tables_holding(db_url, {n: n.lstrip("+") for n in numbers})  # before the DB stops
     procs.stop()  # everything, so that every log and DB file is complete
     needles = {"API secret": secret, "wrong secret": wrong, "probe secret": wrong_probe}
     needles.update({f"token {i + 1}": token for i, token in enumerate(tokens)})
     report.run("7 no secret or token in any file of the deployment", lambda: check_no_secrets(root, needles))
-    db_files = [root / "pgdata"] if sql_conn else sorted(home.glob("airflow.db*"))
+    db_files = sorted(home.glob("airflow.db*")) if sql_conn.startswith("sqlite") else [root / "pgdata"]
     report.run(
         "7b no callee's full number in logs, XCom, rendered fields or trigger events",
         lambda: check_no_full_numbers(root, db_files, stored, numbers),
