@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import shutil
 import sys
-import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,7 @@ from lib import (
     migrate,
     parse_time,
     run_suite,
+    start_chromium,
     start_emulator,
     wait_for,
 )
@@ -171,26 +171,13 @@ def screenshot_required_action(
     api_url: str, password: str, root: Path, procs: Processes, env: dict[str, str], run_id: str, task_id: str
 ) -> tuple[bool, str]:
     """The acknowledgement request in Airflow's UI, in headless Chromium; the screenshot is kept in docs/."""
-    from run import CHROMIUM_FLAGS
-    from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        return False, "chromium or chromedriver is missing: run e2e/setup.sh"
-    port = free_port()
-    procs.start("chromedriver-incidents", [chromedriver, f"--port={port}"], env)
-    driver_url = f"http://127.0.0.1:{port}"
-    import requests
-
-    wait_for("chromedriver", lambda: requests.get(driver_url + "/status", timeout=2).ok, 30, 0.2)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=root, prefix='chromium-')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Remote(command_executor=driver_url, options=options)
+    driver, why = start_chromium(procs, env, root, "chromedriver-incidents")
+    if driver is None:
+        return False, why
     shot = root / SCREENSHOT_NAME
     try:
         wait = WebDriverWait(driver, 40)

@@ -575,3 +575,38 @@ class TimingProxy:
         """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
+
+
+#: How the e2e runs Debian's Chromium: headless, quiet, one fixed window size for the screenshots.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+]
+
+
+def start_chromium(procs: Processes, env: dict[str, str], root: Path, name: str) -> tuple[Any, str]:
+    """
+    A Selenium driver for headless Chromium through a chromedriver process ``name`` of ``procs``, or
+    None and why not. The caller quits the driver and stops ``name``.
+    """
+    from selenium import webdriver
+
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        return None, "chromium or chromedriver is missing: run e2e/setup.sh"
+    port = free_port()
+    procs.start(name, [chromedriver, f"--port={port}"], env)
+    driver_url = f"http://127.0.0.1:{port}"
+    wait_for("chromedriver", lambda: requests.get(driver_url + "/status", timeout=2).ok, 30, 0.2)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=root, prefix='chromium-')}"]:
+        options.add_argument(flag)
+    return webdriver.Remote(command_executor=driver_url, options=options), ""

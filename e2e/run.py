@@ -21,12 +21,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import requests
 from lib import (
     AIRFLOW,
     PROVIDER_TABLES,
@@ -42,6 +40,7 @@ from lib import (
     migrate,
     parse_time,
     run_suite,
+    start_chromium,
     start_emulator,
     start_postgres,
     tables_holding,
@@ -72,17 +71,6 @@ STATUS_POKE_INTERVAL = 2.0  # the example's poke_interval
 # a loaded machine wakes the triggerer late; a skipped read or a longer interval exceeds it.
 READ_GAP_MARGIN = 1.5
 SCREENSHOT = REPO / "docs" / "connection-form.png"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1000",
-]
 AIRFLOW_PROCESSES = ("api-server", "scheduler", "dag-processor", "triggerer")
 ANSWER_AFTER = 10.0  # seconds until the primary answers in check 4a
 RUN_TIMEOUT = 420.0  # seconds for all DAG runs together: a ceiling for a stuck run, not a latency
@@ -422,23 +410,13 @@ def check_connection_form(
     api_url: str, password: str, root: Path, procs: Processes, env: dict[str, str]
 ) -> tuple[bool, str]:
     """Admin -> Connections -> Add -> VideoSDK in headless Chromium; screenshot to docs/."""
-    from selenium import webdriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        return False, "chromium or chromedriver is missing: run e2e/setup.sh"
-    port = free_port()
-    procs.start("chromedriver", [chromedriver, f"--port={port}"], env)
-    driver_url = f"http://127.0.0.1:{port}"
-    wait_for("chromedriver", lambda: requests.get(driver_url + "/status", timeout=2).ok, 30, 0.2)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(dir=root, prefix='chromium-')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Remote(command_executor=driver_url, options=options)
+    driver, why = start_chromium(procs, env, root, "chromedriver")
+    if driver is None:
+        return False, why
     try:
         wait = WebDriverWait(driver, 30)
 
