@@ -53,5 +53,5 @@ with DAG("videosdk_call_api_retry_looks_up", schedule=None, start_date=START):
         gateway_id="trunk_demo",
         retries=1,
         retry_delay=timedelta(seconds=0),
-        execution_timeout=timedelta(seconds=5),
+        execution_timeout=timedelta(seconds=8),
     )

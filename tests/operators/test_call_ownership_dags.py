@@ -137,16 +137,22 @@ def test_finding_9_a_2xx_without_a_call_id_is_reconciled_not_redialled(
 
 @pytest.mark.skipif(not HAS_TASK_STATE_STORE, reason="a retry finds the earlier call only with a task state store")
 def test_a_retrys_look_up_waits_the_reconcile_window(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
-    # Try 1 times out (5 s) mid-POST, the call placed; the list shows the call only 8 s after its POST.
-    videosdk_emulator.add_fault(**PLACE, delay=12, process=True)
-    videosdk_emulator.set_call_api(list_lag=8)
-    conn = videosdk_emulator.connection_json({"retry_backoff": 0.01, "reconcile_timeout": 4})
+    # Try 1 times out (8 s) mid-POST, the call placed; the list shows the call only 11 s after its POST.
+    # Try 2 starts looking about 8 s after the POST: about 3 s before the call is listed, and its 7 s
+    # window ends about 4 s after (margins a loaded machine needs; a 1 s margin once failed a CI run).
+    lag = 11
+    videosdk_emulator.add_fault(**PLACE, delay=20, process=True)
+    videosdk_emulator.set_call_api(list_lag=lag)
+    conn = videosdk_emulator.connection_json({"retry_backoff": 0.01, "reconcile_timeout": 7})
 
     result = run_dag("videosdk_call_api_retry_looks_up", env={"AIRFLOW_CONN_VIDEOSDK_DEFAULT": conn})
 
     assert len(videosdk_emulator.sip_calls) == 1, result.output[-3000:]
     assert result.states()[("call", -1)] == ("success", 2), result.output[-3000:]
     assert "Found it: the earlier try placed the call" in result.output
+    (post,) = videosdk_emulator.requests_to("/v2/sip/call", "POST")
+    reads = videosdk_emulator.requests_to("/v2/sip/call", "GET")
+    assert reads[0].at < post.at + lag <= reads[-1].at  # it looked before the call was listed, and kept looking
 
 
 @pytest.mark.parametrize(
