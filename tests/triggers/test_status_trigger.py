@@ -175,7 +175,7 @@ def test_a_call_from_before_the_run_never_counts_in_the_trigger(videosdk_emulato
 
 def test_the_deferrable_sensor_pokes_once_then_defers_and_returns_the_call(videosdk_emulator: VideoSDKEmulator) -> None:
     videosdk_emulator.set_call_api(unknown_status="queued")
-    videosdk_emulator.set_callee(CALLEE, "answer", after=1.5)
+    videosdk_emulator.set_callee(CALLEE, "answer", after=3)  # its poke at ~0.5 s sees it ring
     call_id = place()
     sensor = SipCallStatusSensor(task_id="wait", call_id=call_id, poke_interval=1, answer_timeout="30", deferrable=True)
     context = run_started(-1)
