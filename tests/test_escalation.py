@@ -79,6 +79,7 @@ def test_chain_phones_only_the_primary_when_the_primary_answers(
     assert videosdk_emulator.api_secret not in user_visible(result.output)
 
 
+@pytest.mark.python
 @pytest.mark.matrix
 @pytest.mark.parametrize("dag_id", [CHAIN, CHAIN_DEFERRABLE])
 def test_chain_phones_primary_then_secondary_then_manager_when_nobody_answers(

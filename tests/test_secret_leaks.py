@@ -21,6 +21,7 @@ def db_tables_text(db: str, tables: tuple[str, ...]) -> str:
         return "\n".join(repr(row) for table in tables for row in con.execute(f"SELECT * FROM {table}"))
 
 
+@pytest.mark.python
 def test_no_secret_or_token_in_output_logs_xcom_or_rendered_fields(
     videosdk_emulator: VideoSDKEmulator, run_dag, monkeypatch: pytest.MonkeyPatch
 ) -> None:

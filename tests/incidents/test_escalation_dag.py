@@ -20,6 +20,7 @@ def states(result) -> dict[str, str | None]:
     return {task: state for (task, _), (state, _) in result.states().items()}
 
 
+@pytest.mark.python
 @pytest.mark.matrix
 def test_an_answer_at_level_1_ends_the_escalation(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
     videosdk_emulator.set_callee(PRIMARY, "never")  # rings with the backup's phone; the backup answers

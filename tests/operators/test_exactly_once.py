@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.dags, pytest.mark.matrix]
 
 
+@pytest.mark.python
 @pytest.mark.skipif(not HAS_TASK_STATE_STORE, reason="the task state store arrived in Airflow 3.3")
 def test_retry_after_a_placed_call_does_not_dial_again(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
     result = run_dag("videosdk_retry_after_call")
@@ -116,6 +117,7 @@ def test_when_the_intent_cannot_be_stored_nothing_is_dialled(videosdk_emulator: 
     assert result.state("call") == "failed"
 
 
+@pytest.mark.python
 def test_with_gzipped_answers_the_call_is_placed_once_and_the_task_succeeds(
     videosdk_emulator: VideoSDKEmulator, run_dag
 ) -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.dags
 
 
+@pytest.mark.python
 @pytest.mark.matrix
 def test_templated_call_sends_seed_body_once_and_hands_participant_id_downstream(
     videosdk_emulator: VideoSDKEmulator, run_dag
