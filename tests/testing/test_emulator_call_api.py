@@ -393,7 +393,8 @@ def test_call_id_key_renames_the_id_in_lists_only(emu: VideoSDKEmulator) -> None
 
 
 def test_bad_call_api_options_are_refused(emu: VideoSDKEmulator) -> None:
-    for options in [{"page_format": "xml"}, {"list_lag": -1}, {"upper_case_statuses": "yes"}, {"nope": 1}]:
+    bad = [{"page_format": "xml"}, {"list_lag": -1}, {"upper_case_statuses": "yes"}, {"clock_offset": "5"}, {"nope": 1}]
+    for options in bad:
         with pytest.raises((ValueError, TypeError)):
             emu.set_call_api(**options)
 

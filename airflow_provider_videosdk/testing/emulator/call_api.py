@@ -103,11 +103,15 @@ def call_json(call: SipCall, now: float, options: CallApiOptions) -> dict[str, A
     timeline = call.timeline(now)
     status, at = timeline[-1]
     answered = any(s == "answered" for s, _ in timeline)
+
+    def stamp(t: float) -> str:  # a time as VideoSDK's clock tells it
+        return now_iso(t + options.clock_offset)
+
     return {
         "id": call.id,
         "type": "outbound",
         "status": wire(status),
-        "timelog": [{"status": wire(s), "timestamp": now_iso(t)} for s, t in timeline],
+        "timelog": [{"status": wire(s), "timestamp": stamp(t)} for s, t in timeline],
         "roomId": call.room_id,
         "sessionId": session_id(call.room_id) if answered else None,
         "to": call.to,
@@ -116,9 +120,9 @@ def call_json(call: SipCall, now: float, options: CallApiOptions) -> dict[str, A
         "ruleId": call.rule_id,
         "participant": dict(call.participant),
         "metadata": call.metadata,
-        "start": now_iso(call.placed_at),
-        "end": now_iso(at) if status in FINAL else None,
-        "createdAt": now_iso(call.placed_at),
+        "start": stamp(call.placed_at),
+        "end": stamp(at) if status in FINAL else None,
+        "createdAt": stamp(call.placed_at),
     }
 
 
@@ -193,8 +197,11 @@ def end_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
     return call_json(call, now, options)
 
 
-def _filters(query: dict[str, list[str]], now: float) -> list[Callable[[SipCall], bool]]:
-    """One predicate per filter in ``query``; an epoch-millisecond date that is not a number is a 400."""
+def _filters(query: dict[str, list[str]], now: float, offset: float) -> list[Callable[[SipCall], bool]]:
+    """
+    One predicate per filter in ``query``; an epoch-millisecond date that is not a number is a 400.
+    Dates are compared on VideoSDK's clock, ``offset`` seconds ahead of ours.
+    """
     arg = {k: v[0] for k, v in query.items() if v}
     dates = {}
     for name in ("startDate", "endDate"):
@@ -210,8 +217,8 @@ def _filters(query: dict[str, list[str]], now: float) -> list[Callable[[SipCall]
         "type": lambda c: arg["type"] == "outbound",
         "sessionId": lambda c: c.join(now) is not None and session_id(c.room_id) == arg["sessionId"],
         "search": lambda c: any(arg["search"].lower() in s.lower() for s in (c.to, c.from_, c.room_id)),
-        "startDate": lambda c: round(c.placed_at * 1000) >= dates["startDate"],
-        "endDate": lambda c: round(c.placed_at * 1000) <= dates["endDate"],
+        "startDate": lambda c: round((c.placed_at + offset) * 1000) >= dates["startDate"],
+        "endDate": lambda c: round((c.placed_at + offset) * 1000) <= dates["endDate"],
     }
     return [check for name, check in checks.items() if name in arg]
 
@@ -225,7 +232,7 @@ def list_calls(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> Any:
         calls, options = list(emu._state.sip_calls), emu._state.call_api
     if options.ignore_room_filter:
         query = {k: v for k, v in query.items() if k != "roomId"}
-    checks = _filters(query, now)
+    checks = _filters(query, now, options.clock_offset)
     # Newest first by the order the calls were placed in: two calls placed within the clock's
     # resolution (or across a clock step) would otherwise list in either order.
     found = [c for c in reversed(calls) if c.placed_at + options.list_lag <= now and all(check(c) for check in checks)]

@@ -56,11 +56,14 @@ class CallApiOptions:
     call_id_key: str = "id"  # the key of a call's id in lists, e.g. "callId"
     page_format: str = "pageInfo"  # or "pagination", or "bare" (a JSON list)
     ignore_room_filter: bool = False  # lists ignore roomId, returning every room's calls
+    clock_offset: float = 0.0  # VideoSDK's clock is this many seconds ahead of ours (negative: behind)
 
     def __post_init__(self) -> None:
         lag = self.list_lag
         if isinstance(lag, bool) or not isinstance(lag, (int, float)) or lag < 0:
             raise ValueError(f"list_lag must be a number of seconds >= 0, got {lag!r}")
+        if isinstance(self.clock_offset, bool) or not isinstance(self.clock_offset, (int, float)):
+            raise ValueError(f"clock_offset must be a number of seconds, got {self.clock_offset!r}")
         for flag in ("upper_case_statuses", "ignore_room_filter"):
             if not isinstance(getattr(self, flag), bool):
                 raise ValueError(f"{flag} must be true or false, got {getattr(self, flag)!r}")

@@ -213,7 +213,8 @@ class VideoSDKEmulator:
 
         ``list_lag`` (seconds before a call is listed), ``upper_case_statuses``, ``unknown_status``
         (reported instead of ``ringing``), ``call_id_key`` (``callId`` in lists), ``page_format``
-        (``pageInfo``, ``pagination`` or ``bare``).
+        (``pageInfo``, ``pagination`` or ``bare``), ``clock_offset`` (seconds VideoSDK's clock is
+        ahead of ours, negative if behind: the times it reports and filters by).
         """
         with self._lock:
             self._state.call_api = dataclasses.replace(self._state.call_api, **options)
