@@ -19,11 +19,13 @@ from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
     MAX_DISPLAY_NAME_LENGTH,
     OutboundCall,
+    check_constants,
     clean_callee,
     clean_e164,
     clean_id,
     clean_seconds,
     clean_text,
+    rendered_nothing,
 )
 
 #: Bounds of the numbers and the metadata a call takes (the provider's, checked before sending).
@@ -159,7 +161,7 @@ class SipCall:
             raise VideoSDKInputError(f"unknown call field(s): {', '.join(sorted(unknown))}")
         for name in CALL_API_FIELDS:
             if values.get(name) is None and _FIELDS[name].metadata["required"]:
-                raise VideoSDKInputError(f"{name} is required (got None: did a template or XCom render to nothing?)")
+                raise rendered_nothing(name, None)
         route = [name for name in ROUTE_FIELDS if values.get(name) is not None]
         if len(route) != 1:
             raise VideoSDKInputError(
@@ -168,6 +170,11 @@ class SipCall:
                 + ": the call dials through one gateway or one routing rule"
             )
         return cls(**{name: _CLEAN[name](name, value) for name, value in values.items() if value is not None})
+
+    @classmethod
+    def check_constants(cls, owner: str, **values: Any) -> None:
+        """Check, when the DAG is parsed, the values that are not templates (see :func:`check_constants`)."""
+        check_constants(owner, values, _CLEAN)
 
     @classmethod
     def from_fields_of(cls, owner: Any) -> SipCall:

@@ -71,6 +71,7 @@ class SipCallNotifier(BaseNotifier):
         self.to, self.display_name, self.meeting_id = to, display_name, meeting_id
         self.trunk_id, self.from_number, self.participant_id = trunk_id, from_number, participant_id
         self.videosdk_conn_id = videosdk_conn_id
+        OutboundCall.check_constants(type(self).__name__, **{name: getattr(self, name) for name in CALL_FIELDS})
 
     def __call__(self, *args: Any) -> None:
         # Airflow renders the template fields in place; render a copy so that the templates

@@ -55,7 +55,7 @@ def test_every_extra_the_hook_reads_is_in_the_form() -> None:
         for node in ast.walk(ast.parse(Path(hook_module.__file__).read_text()))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in conn_fields.EXTRAS
     }
-    config_fields = set(VideoSDKConfig.__dataclass_fields__) - {"base_url", "api_key", "api_secret"}
+    config_fields = set(VideoSDKConfig.__dataclass_fields__) - {"base_url", "api_key", "api_secret", "scheme_assumed"}
     assert config_fields <= set(conn_fields.EXTRAS)
     assert read_by_name <= set(conn_fields.EXTRAS)
 
