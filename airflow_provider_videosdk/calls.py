@@ -2,9 +2,9 @@
 VideoSDK's call API (``/v2/sip/call``): the call to place, checked once, and what each status means.
 
 :class:`SipCall` is the body of ``POST /v2/sip/call``; each field's wire name, bounds and meaning are
-written once, on the field, and the operator's template fields, the JSON body and the README table
+written once, on the field, and the operator's template fields, the JSON body and the table of docs/operators.md
 are derived from them. :data:`STATUSES` is the one table of call statuses: the sensor, the trigger,
-``skip_if_answered`` and the README all read it.
+``skip_if_answered`` and docs/operators.md all read it.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ ROUTE_FIELDS = ("gateway_id", "routing_rule_id")
 
 
 def call_fields_table() -> str:
-    """The README's table of :class:`SipCall`'s fields (a test checks the README holds exactly this)."""
+    """The table of :class:`SipCall`'s fields in docs/operators.md (a test checks the page holds exactly this)."""
     rows = ["| operator argument | body field | required | meaning |", "|---|---|---|---|"]
     for f in fields(SipCall):
         required = "yes" if f.metadata["required"] else "exactly one of two" if f.name in ROUTE_FIELDS else "no"
@@ -317,7 +317,7 @@ def outcome_of(call: dict[str, Any]) -> str:
 
 
 def status_table() -> str:
-    """The README's status table (a test checks the README holds exactly this)."""
+    """The status table of docs/operators.md (a test checks the page holds exactly this)."""
     rows = ["| status | meaning | the status sensor |", "|---|---|---|"]
     for status, (kind, meaning) in STATUSES.items():
         rows.append(f"| `{status}` | {meaning} | {SENSOR_EFFECT[kind]} |")

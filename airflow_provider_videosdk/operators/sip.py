@@ -357,7 +357,7 @@ class SipOutboundCallOperator(_CallOperator):
     Returns the call's participant ID (XCom ``return_value``) and also pushes it under the key
     ``participant_id``.
 
-    Exactly once across task retries (Airflow 3.3+): see the README's "Exactly once". A retry
+    Exactly once across task retries (Airflow 3.3+): see "Exactly once" in docs/reliability.md. A retry
     whose earlier try may have sent the call looks the participant up in the meeting and fails with
     :class:`VideoSDKOutcomeUnknownError` if it is not there; it never dials twice. Without a store
     (Airflow < 3.3), an interruption while the call is in flight fails the task without Airflow

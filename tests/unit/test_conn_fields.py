@@ -98,7 +98,7 @@ def test_the_secret_and_token_stay_out_of_the_repr() -> None:
 
 
 def test_the_readme_connection_table_is_the_generated_one() -> None:
-    assert conn_fields.markdown_table() in (REPO / "README.md").read_text()
+    assert conn_fields.markdown_table() in (REPO / "docs" / "connection.md").read_text()
 
 
 def test_provider_info_declares_the_airflow_api_connection_for_incidents() -> None:
