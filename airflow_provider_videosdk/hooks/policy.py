@@ -295,7 +295,8 @@ class Exchange:
                 # It cannot heal: retrying would only make the user wait. Nothing was sent.
                 raise VideoSDKError(
                     f"{req.where}: {self.config.base_url} answered the TLS handshake in plain HTTP{assumed}: "
-                    "is it http://? Write the scheme in the connection's host (http://127.0.0.1:8765)"
+                    f"is it http://? Then write that in the connection's host: "
+                    f"{self.config.base_url.replace('https://', 'http://', 1)}"
                 )
             raise _Retry(
                 VideoSDKError(f"{req.where}: could not connect to {self.config.base_url}: {describe(exc)}{assumed}")

@@ -36,6 +36,7 @@ def test_sync_says_https_was_assumed_and_does_not_retry(
     with pytest.raises(VideoSDKError) as info:
         schemeless.outbound_call(**CALL)
     assert EXPECTED in str(info.value)
+    assert str(info.value).endswith(f"write that in the connection's host: {videosdk_emulator.url}")
     assert "gave up after" not in str(info.value)  # one attempt: a retry could not heal it
     assert time.monotonic() - started < 5  # five attempts with a 0.5 s backoff would wait longer
     assert videosdk_emulator.requests == []
