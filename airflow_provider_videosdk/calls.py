@@ -2,9 +2,9 @@
 VideoSDK's call API (``/v2/sip/call``): the call to place, checked once, and what each status means.
 
 :class:`SipCall` is the body of ``POST /v2/sip/call``; each field's wire name, bounds and meaning are
-written once, on the field, and the operator's template fields, the JSON body and the README table
+written once, on the field, and the operator's template fields, the JSON body and the table of docs/operators.md
 are derived from them. :data:`STATUSES` is the one table of call statuses: the sensor, the trigger,
-``skip_if_answered`` and the README all read it.
+``skip_if_answered`` and docs/operators.md all read it.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
     MAX_DISPLAY_NAME_LENGTH,
     OutboundCall,
+    check_constants,
     clean_callee,
     clean_e164,
     clean_id,
     clean_seconds,
     clean_text,
+    rendered_nothing,
 )
 
 #: Bounds of the numbers and the metadata a call takes (the provider's, checked before sending).
@@ -159,7 +161,7 @@ class SipCall:
             raise VideoSDKInputError(f"unknown call field(s): {', '.join(sorted(unknown))}")
         for name in CALL_API_FIELDS:
             if values.get(name) is None and _FIELDS[name].metadata["required"]:
-                raise VideoSDKInputError(f"{name} is required (got None: did a template or XCom render to nothing?)")
+                raise rendered_nothing(name, None)
         route = [name for name in ROUTE_FIELDS if values.get(name) is not None]
         if len(route) != 1:
             raise VideoSDKInputError(
@@ -168,6 +170,11 @@ class SipCall:
                 + ": the call dials through one gateway or one routing rule"
             )
         return cls(**{name: _CLEAN[name](name, value) for name, value in values.items() if value is not None})
+
+    @classmethod
+    def check_constants(cls, owner: str, **values: Any) -> None:
+        """Check, when the DAG is parsed, the values that are not templates (see :func:`check_constants`)."""
+        check_constants(owner, values, _CLEAN)
 
     @classmethod
     def from_fields_of(cls, owner: Any) -> SipCall:
@@ -222,7 +229,7 @@ ROUTE_FIELDS = ("gateway_id", "routing_rule_id")
 
 
 def call_fields_table() -> str:
-    """The README's table of :class:`SipCall`'s fields (a test checks the README holds exactly this)."""
+    """The table of :class:`SipCall`'s fields in docs/operators.md (a test checks the page holds exactly this)."""
     rows = ["| operator argument | body field | required | meaning |", "|---|---|---|---|"]
     for f in fields(SipCall):
         required = "yes" if f.metadata["required"] else "exactly one of two" if f.name in ROUTE_FIELDS else "no"
@@ -310,7 +317,7 @@ def outcome_of(call: dict[str, Any]) -> str:
 
 
 def status_table() -> str:
-    """The README's status table (a test checks the README holds exactly this)."""
+    """The status table of docs/operators.md (a test checks the page holds exactly this)."""
     rows = ["| status | meaning | the status sensor |", "|---|---|---|"]
     for status, (kind, meaning) in STATUSES.items():
         rows.append(f"| `{status}` | {meaning} | {SENSOR_EFFECT[kind]} |")

@@ -2,7 +2,7 @@
 The ``videosdk`` connection, described once.
 
 The hook's reader, ``get_provider_info()``'s ``conn-fields`` and ``ui-field-behaviour``, the
-Airflow 2.11 form widgets and the README's connection table are all derived from the data here.
+Airflow 2.11 form widgets and the connection table of docs/connection.md are all derived from the data here.
 Imports nothing from Airflow: ``get_provider_info()`` reads it.
 """
 
@@ -202,7 +202,7 @@ def connection_form_widgets() -> dict[str, Any]:
 
 
 def markdown_table() -> str:
-    """The README's connection table (a test checks the README holds exactly this)."""
+    """The connection table of docs/connection.md (a test checks the page holds exactly this)."""
     rows = ["| field | meaning | default | accepted |", "|---|---|---|---|"]
     for name, label in RELABELING.items():
         default = f"`{DEFAULT_BASE_URL}`" if name == "host" else ""

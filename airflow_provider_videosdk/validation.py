@@ -75,20 +75,27 @@ def _has_control_chars(value: str) -> bool:
     return not value.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
+#: What a template or XCom that returned nothing renders to (compared lower-case, stripped).
+RENDERED_NOTHING = ("", "none", "null")
+
+
+def rendered_nothing(field: str, value: Any) -> VideoSDKInputError:
+    """The error for a ``field`` whose value is ``None`` or renders to nothing (``"None"``, ``"null"``, blank)."""
+    return VideoSDKInputError(f"{field} rendered to nothing ({value!r}): did an XCom or param return None?")
+
+
 def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> str:
     """Return ``value`` stripped, or raise naming ``field`` if it is not a usable non-empty string."""
+    if value is None:
+        raise rendered_nothing(field, value)
     if not isinstance(value, str):
         hint = ""
-        if value is None:
-            hint = " (did a template or XCom render to None?)"
-        elif isinstance(value, (int, float)):
+        if isinstance(value, (int, float)):
             hint = " (pass phone numbers as strings: a number loses its '+' and leading zeros)"
         raise VideoSDKInputError(f"{field} must be a non-empty string, got {type(value).__name__}{hint}")
+    if value.strip().lower() in RENDERED_NOTHING:
+        raise rendered_nothing(field, value)
     value = value.strip()
-    if not value:
-        raise VideoSDKInputError(
-            f"{field} must be a non-empty string, got an empty or blank one (did a template render to nothing?)"
-        )
     if "{{" in value or "{%" in value:
         raise VideoSDKInputError(f"{field} still holds template text ({value[:40]!r}): it was not rendered")
     if _has_control_chars(value):
@@ -99,13 +106,38 @@ def clean_text(field: str, value: Any, *, max_length: int = MAX_ID_LENGTH) -> st
 
 
 def clean_id(field: str, value: Any) -> str:
-    """An identifier (meeting, trunk, participant): a non-empty string that is not a rendered ``None``."""
-    value = clean_text(field, value)
-    if value.lower() in ("none", "null"):
-        raise VideoSDKInputError(
-            f"{field} must be an ID, got the string {value!r}: a template or XCom probably rendered nothing"
-        )
-    return value
+    """An identifier (meeting, trunk, participant): :func:`clean_text`, which refuses a rendered ``None`` too."""
+    return clean_text(field, value)
+
+
+def is_constant(value: Any) -> bool:
+    """
+    True when rendering cannot change ``value``: a number, a string without Jinja markup, or a list
+    or dict of such. ``None``, an ``XComArg`` and any other object are left to execute time.
+    """
+    if isinstance(value, str):
+        return not any(mark in value for mark in ("{{", "{%", "{#"))
+    if isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(v is None or is_constant(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and (v is None or is_constant(v)) for k, v in value.items())
+    return False
+
+
+def check_constants(owner: str, values: dict[str, Any], cleaners: dict[str, Any]) -> None:
+    """
+    At DAG parse time: check each value of ``values`` that is a constant (:func:`is_constant`) with
+    its cleaner, so that a wrong constant is a DAG import error naming ``owner`` (a task id) and the
+    field. Templates and XComs are checked after rendering, at execute time.
+    """
+    for name, value in values.items():
+        if value is not None and is_constant(value):
+            try:
+                cleaners[name](name, value)
+            except VideoSDKInputError as exc:
+                raise VideoSDKInputError(f"{owner}: {exc}") from None
 
 
 def clean_path_id(field: str, value: Any) -> str:
@@ -297,12 +329,17 @@ class OutboundCall:
         """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
         return cls(
             to=clean_callee("to", to),
-            display_name=clean_text("display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH),
+            display_name=_display_name("display_name", display_name),
             meeting_id=clean_id("meeting_id", meeting_id),
             trunk_id=clean_id("trunk_id", trunk_id),
             from_number=None if from_number is None else clean_e164("from_number", from_number),
             participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
         )
+
+    @classmethod
+    def check_constants(cls, owner: str, **values: Any) -> None:
+        """Check, when the DAG is parsed, the values that are not templates (see :func:`check_constants`)."""
+        check_constants(owner, values, _OUTBOUND_CLEAN)
 
     @classmethod
     def from_fields_of(cls, owner: Any) -> OutboundCall:
@@ -318,6 +355,20 @@ class OutboundCall:
             body["participantId"] = self.participant_id
         return body
 
+
+def _display_name(field: str, value: Any) -> str:
+    return clean_text(field, value, max_length=MAX_DISPLAY_NAME_LENGTH)
+
+
+# Each field's check, as OutboundCall.build applies it.
+_OUTBOUND_CLEAN = {
+    "to": clean_callee,
+    "display_name": _display_name,
+    "meeting_id": clean_id,
+    "trunk_id": clean_id,
+    "from_number": clean_e164,
+    "participant_id": clean_id,
+}
 
 #: The call's fields, in order: the operator's and notifier's template fields.
 CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))

@@ -71,8 +71,8 @@ OUTBOUND = "/v2/sip/outbound-call"
 CALL_API = "/v2/sip/call"
 SESSIONS = "/v2/sessions"
 
-# The settings that decide how fast Airflow notices a dead process (each is explained in README.md,
-# "Running in production"). Production values differ only where the README says so.
+# The settings that decide how fast Airflow notices a dead process (each is explained in docs/reliability.md,
+# "Running in production"). Production values differ only where that page says so.
 HEARTBEAT_TIMEOUT = 20  # [scheduler] task_instance_heartbeat_timeout (Airflow's default: 300 s)
 HEARTBEAT_CHECK = 2  # [scheduler] task_instance_heartbeat_timeout_detection_interval (default 10 s)
 TRIGGERER_HEARTBEAT = 2  # [triggerer] job_heartbeat_sec (default 5 s)

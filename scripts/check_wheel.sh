@@ -145,8 +145,9 @@ step "pytest tests/unit against the installed package"
     die "tests/unit not found: the fast test tier is needed to check the wheel (run it again once it exists)"
 mkdir "$tmp/run" "$tmp/plugin"
 cp -R "$repo/tests" "$tmp/run/tests"
-# pyproject.toml holds pytest's settings (markers, addopts); README.md is checked against the code. No code.
+# pyproject.toml holds pytest's settings (markers, addopts); README.md and docs/ are checked against the code.
 cp "$repo/pyproject.toml" "$repo/README.md" "$tmp/run/"
+cp -R "$repo/docs" "$tmp/run/docs"
 find "$tmp/run" -name __pycache__ -prune -exec rm -rf {} +
 # Checked inside pytest too, after collection: the tests must have imported the installed copy.
 cat >"$tmp/plugin/check_installed_package.py" <<'EOF'

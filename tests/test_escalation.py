@@ -165,9 +165,7 @@ def test_one_notifier_shared_by_many_tasks_renders_each_tasks_own_call(
     assert result.state("fail_with_bad_notifier") == "failed"
     # A field that rendered empty is refused on every version, never sent as raw template text.
     assert not any("{{" in c["meetingId"] for c in videosdk_emulator.calls)
-    expected = (
-        "still holds template text" if NOTIFIER_KEEPS_EMPTY_RENDER else "must be a non-empty string, got an empty"
-    )
+    expected = "still holds template text" if NOTIFIER_KEEPS_EMPTY_RENDER else "rendered to nothing ('')"
     assert f"meeting_id {expected}" in result.output
 
 
@@ -231,7 +229,7 @@ def test_async_notifier_checks_input_before_sending(videosdk_emulator: VideoSDKE
 
     notifier = SipCallNotifier(**{**NOTIFIER_KWARGS, "meeting_id": "{{ dag_run.room }}"}, context={"dag_run": {}})
     # Rendered empty: 3.3 keeps the "", earlier versions the raw template text. Both are refused.
-    expected = "still holds template text" if NOTIFIER_KEEPS_EMPTY_RENDER else "must be a non-empty string"
+    expected = "still holds template text" if NOTIFIER_KEEPS_EMPTY_RENDER else r"rendered to nothing \(''\)"
     with pytest.raises(VideoSDKInputError, match=f"meeting_id {expected}"):
         asyncio.run(_await(notifier))
     assert videosdk_emulator.requests == []
@@ -267,7 +265,7 @@ def test_toolkit_rooms_are_idempotent_and_the_sensor_times_out_skips_and_checks_
         assert states[f"silent_soft_{mode}"] == "skipped"
         assert states[f"bad_input_{mode}"] == "failed"
     assert states["report_answered"] == "success"
-    assert "participant_id must be a non-empty string, got NoneType" in out
+    assert "participant_id rendered to nothing (None): did an XCom or param return None?" in out
     assert "bad-input-room" not in sessions_rooms(videosdk_emulator)
     # The sensors only read: the two calls are the two call tasks'.
     assert len(videosdk_emulator.requests_to("/v2/sip/outbound-call")) == 2

@@ -36,6 +36,8 @@ class VideoSDKConfig:
     clock_skew: float = EXTRAS["clock_skew"].default
     log_full_numbers: bool = False
     allowed_destinations: tuple[str, ...] = ()
+    #: The connection's host named no scheme (``127.0.0.1:8765``): ``https://`` was assumed.
+    scheme_assumed: bool = False
 
 
 def parse_extra(spec: ExtraField, value: Any) -> Any:
@@ -76,6 +78,7 @@ def read_config(conn: Any, conn_id: str, overrides: dict[str, Any] | None = None
     allow_http = values.pop("allow_insecure_http", False)
     return VideoSDKConfig(
         base_url=_base_url(conn.host, conn.port, conn.schema, allow_http),
+        scheme_assumed=bool(conn.host) and "://" not in conn.host and not conn.schema,
         api_key=conn.login or None,
         api_secret=secret,
         token=token,

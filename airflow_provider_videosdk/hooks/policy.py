@@ -288,7 +288,19 @@ class Exchange:
     def _judge_failure(self, phase: Phase, exc: BaseException) -> NoReturn:
         req = self.request
         if phase is Phase.NOT_SENT:
-            raise _Retry(VideoSDKError(f"{req.where}: could not connect to {self.config.base_url}: {describe(exc)}"))
+            assumed = (
+                " (the connection's host has no scheme: https:// was assumed)" if self.config.scheme_assumed else ""
+            )
+            if plain_http_answered(exc):
+                # It cannot heal: retrying would only make the user wait. Nothing was sent.
+                raise VideoSDKError(
+                    f"{req.where}: {self.config.base_url} answered the TLS handshake in plain HTTP{assumed}: "
+                    f"is it http://? Then write that in the connection's host: "
+                    f"{self.config.base_url.replace('https://', 'http://', 1)}"
+                )
+            raise _Retry(
+                VideoSDKError(f"{req.where}: could not connect to {self.config.base_url}: {describe(exc)}{assumed}")
+            )
         if self.clock() >= self._attempt_deadline - 0.05:  # a socket timeout fires at the deadline
             reason = f"no complete answer within {self._attempt_timeout:g}s"
         else:
@@ -349,18 +361,39 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
     return max(0.0, when.timestamp() - now())
 
 
-def describe(exc: BaseException) -> str:
-    """The innermost cause's class name, e.g. ``ConnectionRefusedError``; never the message (it may hold a URL)."""
-    seen: BaseException = exc
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and its causes, outermost first (urllib3's ``reason``, ``__cause__``/``__context__``, a last arg)."""
+    chain = [exc]
     for _ in range(8):
+        seen = chain[-1]
         reason = getattr(seen, "reason", None)
         inner = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
         if inner is None and seen.args and isinstance(seen.args[-1], BaseException):
             inner = seen.args[-1]
-        if inner is None or inner is seen:
+        if inner is None or inner in chain:
             break
-        seen = inner
-    return type(seen).__name__
+        chain.append(inner)
+    return chain
+
+
+def describe(exc: BaseException) -> str:
+    """The innermost cause's class name, e.g. ``ConnectionRefusedError``; never the message (it may hold a URL)."""
+    return type(_causes(exc)[-1]).__name__
+
+
+# What OpenSSL says when the server's first bytes are not a TLS record (e.g. "HTTP/1.0 400"):
+# WRONG_VERSION_NUMBER (OpenSSL 1.1-3.1), RECORD_LAYER_FAILURE and PACKET_LENGTH_TOO_LONG (3.2+), HTTP_REQUEST.
+_PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST")
+
+
+def plain_http_answered(exc: BaseException) -> bool:
+    """True when ``exc`` (or a cause of it) is a TLS handshake that a plain-HTTP server answered."""
+    for seen in _causes(exc):
+        if isinstance(seen, OSError) and type(seen).__name__.startswith("SSL"):
+            text = f"{getattr(seen, 'reason', '')} {seen}".upper().replace(" ", "_")
+            if any(reason in text for reason in _PLAIN_HTTP_REASONS):
+                return True
+    return False
 
 
 def _json_or_none(body: bytes) -> Any:

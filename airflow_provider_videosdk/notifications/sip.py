@@ -31,6 +31,13 @@ class SipCallNotifier(BaseNotifier):
         )
 
     One instance may serve many tasks: each call renders a copy, so the templates stay.
+    It phones **once per failed task**: in ``default_args``, 50 tasks failing in an outage place 50
+    calls to the same person, and nothing escalates behind them. For an on-call rotation use
+    :class:`~airflow_provider_videosdk.incidents.IncidentNotifier` (one incident however many tasks
+    fail, escalated level by level; see docs/incidents.md).
+
+    The fields that are not templates are checked when the DAG is parsed: a bad constant ``to`` is
+    a DAG import error, not a page that never goes out.
     On Airflow 3 it also works in the triggerer (``async_notify``), e.g. for a deadline alert::
 
         DeadlineAlert(
@@ -71,6 +78,7 @@ class SipCallNotifier(BaseNotifier):
         self.to, self.display_name, self.meeting_id = to, display_name, meeting_id
         self.trunk_id, self.from_number, self.participant_id = trunk_id, from_number, participant_id
         self.videosdk_conn_id = videosdk_conn_id
+        OutboundCall.check_constants(type(self).__name__, **{name: getattr(self, name) for name in CALL_FIELDS})
 
     def __call__(self, *args: Any) -> None:
         # Airflow renders the template fields in place; render a copy so that the templates

@@ -357,7 +357,7 @@ class SipOutboundCallOperator(_CallOperator):
     Returns the call's participant ID (XCom ``return_value``) and also pushes it under the key
     ``participant_id``.
 
-    Exactly once across task retries (Airflow 3.3+): see the README's "Exactly once". A retry
+    Exactly once across task retries (Airflow 3.3+): see "Exactly once" in docs/reliability.md. A retry
     whose earlier try may have sent the call looks the participant up in the meeting and fails with
     :class:`VideoSDKOutcomeUnknownError` if it is not there; it never dials twice. Without a store
     (Airflow < 3.3), an interruption while the call is in flight fails the task without Airflow
@@ -399,6 +399,7 @@ class SipOutboundCallOperator(_CallOperator):
         super().__init__(**kwargs)
         self.to, self.display_name, self.meeting_id = to, display_name, meeting_id
         self.trunk_id, self.from_number, self.participant_id = trunk_id, from_number, participant_id
+        OutboundCall.check_constants(self.task_id, **{name: getattr(self, name) for name in CALL_FIELDS})
 
     def _checked_call(self) -> OutboundCall:
         return OutboundCall.from_fields_of(self)
@@ -486,6 +487,7 @@ class SipCallOperator(_CallOperator):
         self.routing_rule_id = routing_rule_id
         self.display_name, self.participant_id = display_name, participant_id
         self.ringing_timeout, self.max_call_duration, self.metadata = ringing_timeout, max_call_duration, metadata
+        SipCall.check_constants(self.task_id, **{name: getattr(self, name) for name in CALL_API_FIELDS})
 
     def _checked_call(self) -> SipCall:
         return identified(SipCall.from_fields_of(self))  # on every Airflow: the call can then be found again

@@ -1,4 +1,9 @@
-"""A DAG whose every task passes one bad value; each must fail naming the field, sending nothing."""
+"""
+A DAG whose every task passes one bad value; each must fail naming the field, sending nothing.
+
+The bad values come from an upstream task's XCom (or a template), as rendered values do: a bad
+constant would not get this far, it is refused when the DAG is parsed (tests/operators/test_parse_time.py).
+"""
 
 from __future__ import annotations
 
@@ -53,8 +58,16 @@ with DAG(
     def returns_nothing() -> None:
         return None
 
+    @task(multiple_outputs=True, show_return_value_in_logs=False)  # its numbers would reach the log
+    def bad_values() -> dict:
+        return {f"{task_id}.{field}": value for task_id, bad in BAD_INPUTS.items() for field, value in bad.items()}
+
+    values = bad_values()
     for task_id, bad in BAD_INPUTS.items():
-        SipOutboundCallOperator(task_id=task_id, retries=2, **{**GOOD, **bad})
+        rendered = {
+            field: value if "{{" in str(value) else values[f"{task_id}.{field}"] for field, value in bad.items()
+        }
+        SipOutboundCallOperator(task_id=task_id, retries=2, **{**GOOD, **rendered})
     # An upstream XCom that is None, as from a task that found no on-call number.
     SipOutboundCallOperator(task_id="to_none_from_xcom", **{**GOOD, "to": returns_nothing()})
 

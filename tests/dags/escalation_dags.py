@@ -110,7 +110,11 @@ with DAG(
 
     @task(
         on_failure_callback=SipCallNotifier(
-            to="555-0100", display_name="bad number", meeting_id="incident-room", trunk_id="trunk_demo"
+            # Rendered: a constant this bad would fail the DAG's import (tests/operators/test_parse_time.py).
+            to="{{ '555-0100' }}",
+            display_name="bad number",
+            meeting_id="incident-room",
+            trunk_id="trunk_demo",
         )
     )
     def fail_with_bad_notifier() -> None:

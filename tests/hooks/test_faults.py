@@ -1,5 +1,5 @@
 """
-The retry policy under every fault the README's table names, over real HTTP(S), for both transports.
+The retry policy under every fault the table of docs/reliability.md names, over real HTTP(S), for both transports.
 
 Each test counts what VideoSDK (the emulator) really did: requests received and calls placed.
 A failure before any byte left must be retried (never skip a call that could be placed); after

@@ -81,7 +81,7 @@ def test_a_missing_connection_is_no_reason_to_lose_the_incident(
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"escalation_dag_id": " "}, "escalation_dag_id must be a non-empty string"),
+        ({"escalation_dag_id": " "}, "escalation_dag_id rendered to nothing"),
         ({"bucket_seconds": 5}, "bucket_seconds must be an integer from 60 to 604800"),
     ],
 )

@@ -264,8 +264,8 @@ def test_timeout_events_hang_up_unless_told_not_to_and_soft_fail_skips(videosdk_
 
 def test_the_sensor_checks_its_input_before_any_request(videosdk_emulator: VideoSDKEmulator) -> None:
     cases = [
-        ({"call_id": None}, "call_id must be a non-empty string, got NoneType"),
-        ({"call_id": "None"}, "call_id must be an ID"),
+        ({"call_id": None}, r"call_id rendered to nothing \(None\)"),
+        ({"call_id": "None"}, r"call_id rendered to nothing \('None'\)"),
         ({"call_id": "c1", "answer_timeout": "soon"}, "answer_timeout must be a number of seconds"),
     ]
     for kwargs, message in cases:

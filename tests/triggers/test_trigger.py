@@ -232,8 +232,8 @@ def test_deferrable_sensor_returns_at_once_when_already_answered(videosdk_emulat
 
 def test_sensor_checks_its_input_before_any_request(videosdk_emulator: VideoSDKEmulator) -> None:
     cases = [
-        ({"participant_id": None}, "participant_id must be a non-empty string, got NoneType"),
-        ({"participant_id": "p1", "meeting_id": " "}, "meeting_id must be a non-empty string"),
+        ({"participant_id": None}, r"participant_id rendered to nothing \(None\)"),
+        ({"participant_id": "p1", "meeting_id": " "}, "meeting_id rendered to nothing"),
         ({"participant_id": "p1", "answer_timeout": "soon"}, "answer_timeout must be a number of seconds"),
     ]
     for kwargs, message in cases:

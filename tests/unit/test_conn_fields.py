@@ -55,7 +55,7 @@ def test_every_extra_the_hook_reads_is_in_the_form() -> None:
         for node in ast.walk(ast.parse(Path(hook_module.__file__).read_text()))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in conn_fields.EXTRAS
     }
-    config_fields = set(VideoSDKConfig.__dataclass_fields__) - {"base_url", "api_key", "api_secret"}
+    config_fields = set(VideoSDKConfig.__dataclass_fields__) - {"base_url", "api_key", "api_secret", "scheme_assumed"}
     assert config_fields <= set(conn_fields.EXTRAS)
     assert read_by_name <= set(conn_fields.EXTRAS)
 
@@ -98,7 +98,7 @@ def test_the_secret_and_token_stay_out_of_the_repr() -> None:
 
 
 def test_the_readme_connection_table_is_the_generated_one() -> None:
-    assert conn_fields.markdown_table() in (REPO / "README.md").read_text()
+    assert conn_fields.markdown_table() in (REPO / "docs" / "connection.md").read_text()
 
 
 def test_provider_info_declares_the_airflow_api_connection_for_incidents() -> None:

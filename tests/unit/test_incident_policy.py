@@ -59,7 +59,7 @@ def test_the_policy_is_frozen() -> None:
         ({"levels": 7}, "levels must be a string or a list of them, got int"),
         ({"gateway_id": None}, "give exactly one of gateway_id or routing_rule_id, got neither"),
         ({"routing_rule_id": "r"}, "give exactly one of gateway_id or routing_rule_id, got gateway_id and"),
-        ({"gateway_id": " "}, "gateway_id must be a non-empty string"),
+        ({"gateway_id": " "}, "gateway_id rendered to nothing"),
         ({"rounds": 0}, "rounds must be an integer from 1 to 10, got 0"),
         ({"rounds": 1.5}, "rounds must be an integer from 1 to 10"),
         ({"ack": "press-1"}, "ack must be one of 'answer', 'human', got 'press-1'"),

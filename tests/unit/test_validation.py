@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
@@ -9,6 +12,7 @@ from airflow_provider_videosdk.validation import (
     CALL_FIELDS,
     OutboundCall,
     clean_callee,
+    clean_e164,
     clean_id,
     clean_int,
     clean_seconds,
@@ -65,10 +69,12 @@ def test_numbers_that_are_not_ascii_e164_are_refused(number: str) -> None:
         clean_callee("to", number)
 
 
-@pytest.mark.parametrize("value", ["None", "null", " NULL "])
-def test_ids_that_are_a_rendered_none_are_refused_with_a_hint(value: str) -> None:
-    with pytest.raises(VideoSDKInputError, match=r"meeting_id must be an ID, got the string .*rendered nothing"):
-        clean_id("meeting_id", value)
+@pytest.mark.parametrize("value", [None, "None", "null", " NULL ", "", "  "])
+@pytest.mark.parametrize("clean", [clean_id, clean_callee, clean_e164])
+def test_a_value_that_rendered_to_nothing_is_refused_as_such_not_masked(clean: Any, value: str | None) -> None:
+    message = f"meeting_id rendered to nothing ({value!r}): did an XCom or param return None?"
+    with pytest.raises(VideoSDKInputError, match=re.escape(message)):
+        clean("meeting_id", value)
 
 
 @pytest.mark.parametrize("value", ["{{ params.m }}", "room-{{ run_id }}", "{% if x %}a{% endif %}"])
@@ -78,7 +84,7 @@ def test_unrendered_template_text_is_refused(value: str) -> None:
 
 
 def test_empty_rendering_is_refused_naming_the_field() -> None:
-    with pytest.raises(VideoSDKInputError, match="trunk_id must be a non-empty string, got an empty or blank one"):
+    with pytest.raises(VideoSDKInputError, match=r"trunk_id rendered to nothing \('  '\)"):
         OutboundCall.build("+14155550100", "On-call", "room", "  ")
 
 

@@ -1,15 +1,22 @@
-"""``python -m airflow_provider_videosdk.testing.emulator``: run the emulator until interrupted."""
+"""
+``python -m airflow_provider_videosdk.testing.emulator``: run the emulator until interrupted;
+``... calls --url URL``: print the calls a running emulator placed, through either API.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import signal
+import sys
 
 from airflow_provider_videosdk.testing.emulator.callees import PAGE_FORMATS, CallApiOptions, CalleeScript
+from airflow_provider_videosdk.testing.emulator.client import EmulatorClient
 from airflow_provider_videosdk.testing.emulator.control import TOKEN_ENV, TOKEN_HEADER
 from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+from airflow_provider_videosdk.testing.emulator.placed import format_table
 
 DESCRIPTION = "A local emulator of the VideoSDK REST endpoints this provider uses, over real HTTP on 127.0.0.1."
 
@@ -51,8 +58,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def calls_parser() -> argparse.ArgumentParser:
+    """The ``calls`` subcommand's options."""
+    p = argparse.ArgumentParser(
+        prog="python -m airflow_provider_videosdk.testing.emulator calls",
+        description="Print the calls a running emulator placed (both APIs), oldest first.",
+    )
+    p.add_argument("--url", default="http://127.0.0.1:8765", help="the emulator's URL")
+    p.add_argument("--token", default=None, help=f"its control token (printed at start); default ${TOKEN_ENV}")
+    p.add_argument("--ca-file", default=None, help="its certificate, for an emulator started with --tls")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return p
+
+
+def print_calls(argv: list[str]) -> None:
+    """The ``calls`` subcommand: ask a running emulator what it placed, and print it."""
+    args = calls_parser().parse_args(argv)
+    try:
+        rows = EmulatorClient(args.url, args.ca_file, token=args.token).placed_calls()
+    except (ValueError, OSError) as exc:
+        sys.exit(f"could not read the calls of the emulator at {args.url}: {exc}")
+    print(json.dumps(rows, indent=2) if args.json else format_table(rows))
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the emulator from the command line until interrupted."""
+    """Run the emulator from the command line until interrupted (or, with ``calls``, print what it placed)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["calls"]:
+        print_calls(argv[1:])
+        return
     cli = parser()
     args = cli.parse_args(argv)
     try:

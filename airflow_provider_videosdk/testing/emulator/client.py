@@ -114,6 +114,10 @@ class EmulatorClient:
         """See :attr:`VideoSDKEmulator.sip_calls`."""
         return self._call("GET", "/_emulator/sip-calls")
 
+    def placed_calls(self) -> list[dict[str, Any]]:
+        """See :attr:`VideoSDKEmulator.placed_calls`: every call placed, through either API."""
+        return self._call("GET", "/_emulator/placed-calls")
+
     def call_ends(self) -> list[dict[str, Any]]:
         """See :attr:`VideoSDKEmulator.call_ends`."""
         return self._call("GET", "/_emulator/call-ends")

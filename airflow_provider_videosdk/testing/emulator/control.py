@@ -70,6 +70,8 @@ def handle(emu: VideoSDKEmulator, method: str, path: str, body: Any) -> tuple[in
         return 200, sorted(emu.tokens)
     if route == ("GET", "/_emulator/sip-calls"):
         return 200, emu.sip_calls
+    if route == ("GET", "/_emulator/placed-calls"):
+        return 200, emu.placed_calls
     if route == ("GET", "/_emulator/call-ends"):
         return 200, emu.call_ends
     try:

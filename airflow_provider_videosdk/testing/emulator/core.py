@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.testing.emulator import call_api, control, seed_api
+from airflow_provider_videosdk.testing.emulator import call_api, control, placed, seed_api
 from airflow_provider_videosdk.testing.emulator.callees import CalleeScript
 from airflow_provider_videosdk.testing.emulator.faults import Fault
 from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL, Handler, Server
@@ -248,6 +248,11 @@ class VideoSDKEmulator:
         now = time.time()
         with self._lock:
             return [call_api.emulator_view(c, now) for c in self._state.sip_calls]
+
+    @property
+    def placed_calls(self) -> list[dict[str, Any]]:
+        """Every call placed, through either API, oldest first, in one shape (see :func:`.placed.placed_calls`)."""
+        return placed.placed_calls(self.calls, self.sip_calls, time.time())
 
     @property
     def call_ends(self) -> list[dict[str, Any]]:
