@@ -14,6 +14,7 @@ from airflow_provider_videosdk.version_compat import (
     AirflowSkipException,
     BaseSensorOperator,
     PokeReturnValue,
+    conf,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
     :param meeting_id: the meeting the call was injected into, e.g. ``create_room.output``.
     :param participant_id: the call's participant ID, e.g. ``call.output``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
-    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallAnsweredTrigger`).
+    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallAnsweredTrigger`);
+        default Airflow's ``[operators] default_deferrable``.
     :param answer_timeout: seconds to wait for the answer; when given it replaces ``timeout``.
         Templated, so it can come from params: ``answer_timeout="{{ params.answer_timeout }}"``.
     :param answered_after: only joins after this time count (ISO-8601, Unix seconds or a
@@ -79,7 +81,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
         meeting_id: str,
         participant_id: str,
         videosdk_conn_id: str = "videosdk_default",
-        deferrable: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         answer_timeout: float | str | None = None,
         answered_after: Any = None,
         **kwargs: Any,
@@ -197,7 +199,8 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     :param call_id: the call to watch, e.g. ``call.output`` of a ``SipCallOperator``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
-    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallStatusTrigger`).
+    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallStatusTrigger`);
+        default Airflow's ``[operators] default_deferrable``.
     :param answer_timeout: seconds to wait for an answer; when given it replaces ``timeout``. Templated.
     :param hang_up_on_timeout: end the call (``POST /v2/sip/call/end``) when the wait times out,
         so the phone stops ringing before the next person is phoned.
@@ -214,7 +217,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
         *,
         call_id: str,
         videosdk_conn_id: str = "videosdk_default",
-        deferrable: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         answer_timeout: float | str | None = None,
         hang_up_on_timeout: bool = True,
         return_full_call: bool = False,
