@@ -47,7 +47,15 @@ class _CallOperator(BaseOperator):
     a result returns it; one that finds ``sending`` looks the call up and never dials; one that
     finds ``intended`` or ``not_placed`` dials (nothing had left). Whatever ends a try, if no byte of
     it could have reached VideoSDK, it records ``not_placed``.
+
+    Killed (marked failed, ``execution_timeout``) after VideoSDK placed its call but before the task
+    ended, a :class:`SipCallOperator` hangs the call up unless it was answered (``on_kill``). A call
+    whose POST was still in flight has no id yet and is left to the retry's look-up; the outbound-call
+    API has no hang-up, so :class:`SipOutboundCallOperator` has nothing to end.
     """
+
+    #: The call this try placed (call API only), for ``on_kill``.
+    _placed_call_id: str | None = None
 
     def __init__(
         self,
@@ -107,6 +115,14 @@ class _CallOperator(BaseOperator):
         """Push the result's parts to XCom and return the ``return_value``."""
         raise NotImplementedError
 
+    def on_kill(self) -> None:
+        """Hang up the call this try placed, unless it was answered; never raises, takes a few seconds at most."""
+        if self._placed_call_id is None:
+            return
+        from airflow_provider_videosdk.hang_up import hang_up_on_kill
+
+        hang_up_on_kill(self.videosdk_conn_id, self._placed_call_id, created_after=None, log=self.log)
+
     def _for_this_attempt(self, call: Any) -> Any:
         """``call`` as this attempt sends it (the call API's carries a token unique to the attempt)."""
         return call
@@ -125,6 +141,8 @@ class _CallOperator(BaseOperator):
     def execute(self, context: Context) -> str:
         """Check the rendered call; skip it if an earlier callee answered, else dial (once) and return its id."""
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+        self._placed_call_id = None
 
         # Check every rendered value before looking anything up or sending anything.
         call = self._checked_call()
@@ -152,7 +170,9 @@ class _CallOperator(BaseOperator):
                 result = self._place_once(hook, call, store, context)
         finally:
             hook.close()
-        return self._finish(context, result)
+        answer = self._finish(context, result)
+        self._placed_call_id = None  # the call is handed on: killing this task no longer ends it
+        return answer
 
     def _place_once(self, hook: VideoSDKHook, call: Any, store: Any, context: Context) -> dict[str, Any]:
         """Dial unless an earlier try of this task instance may have; the intent is written before the call."""
@@ -500,6 +520,7 @@ class SipCallOperator(_CallOperator):
         )
         placed = hook.place_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
         result = _call_result(placed, call)
+        self._placed_call_id = result["call_id"]
         self.log.info("VideoSDK placed the call: %s", _describe(result))
         return result
 

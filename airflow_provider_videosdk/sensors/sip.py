@@ -377,44 +377,29 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     def _hang_up(self) -> tuple[dict[str, Any] | None, str]:
         """
-        Read the call, end it unless it is answered or over, and read what the end met. Returns the
-        call if it was answered (before, or as it was hung up), and what to add to the timeout
-        message. A failed hang-up is logged, not raised; it takes at most ``HANG_UP_BUDGET`` per request.
+        Hang the call up unless it is answered or over (:func:`~.hang_up.hang_up_unless_answered`),
+        within ``HANG_UP_BUDGET`` per request. Returns the call if it was answered, and what to add
+        to the timeout message.
         """
-        from airflow_provider_videosdk.call_watch import judge_hang_up
+        from airflow_provider_videosdk.hang_up import hang_up_unless_answered
         from airflow_provider_videosdk.hooks.videosdk import HANG_UP_BUDGET
 
-        hook = self._get_hook()
-        try:
-            before = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
-        except VideoSDKError as exc:
-            self.log.warning("Could not read call %s before hanging it up: %s", self.call_id, exc)
-            before = None
-        if before is not None:
-            look = self._judge(before)
-            if look.outcome == "answered":
-                self.log.warning("%s, just as the wait ran out: not hanging it up", look.message)
-                return before, ""
-            if look.final:
-                return None, f"; it is over (status '{look.status}'), so it was not hung up"
-        try:
-            ended: dict[str, Any] | None = hook.end_call(self.call_id, budget=HANG_UP_BUDGET)
-        except VideoSDKError as exc:
-            self.log.warning("Could not hang up call %s: %s", self.call_id, exc)
-            try:
-                ended = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
-            except VideoSDKError:
-                ended = None
-            if judge_hang_up(ended, self.call_id).outcome != "answered":
-                return None, "; hanging it up failed"
-        met = judge_hang_up(ended, self.call_id)
-        if met.outcome == "answered":
-            self.log.warning("%s: it counts as answered", met.message)
-            return ended, ""
-        self.log.warning(
-            "Hung up call %s: it was not answered in time (its status is now '%s')", self.call_id, met.status
+        return hang_up_unless_answered(
+            self._get_hook(), self.call_id, created_after=self._since, budget=HANG_UP_BUDGET, log=self.log
         )
-        return None, "; it was hung up"
+
+    def on_kill(self) -> None:
+        """
+        Killed while poking (marked failed, ``execution_timeout``): hang the call up unless it was
+        answered, as on the sensor's own timeout (``hang_up_on_timeout``). Never raises, and takes a
+        few seconds at most. A deferred sensor runs no code in a worker: when it is killed, Airflow
+        cancels its trigger, which leaves the call to ring out its ``ringing_timeout``.
+        """
+        if self._deadline is None or not self.hang_up_on_timeout:
+            return  # execute did not start (nothing to hang up), or the user keeps calls ringing
+        from airflow_provider_videosdk.hang_up import hang_up_on_kill
+
+        hang_up_on_kill(self.videosdk_conn_id, self.call_id, created_after=self._since, log=self.log)
 
     def _timed_out(self, soft_fail: bool) -> Any:
         """
