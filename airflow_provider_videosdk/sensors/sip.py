@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKCallNotAnsweredError, VideoSDKError, VideoSDKInputError
+from airflow_provider_videosdk.sensors._base import DEFERRAL_TIMEOUT_MARGIN, MAX_ANSWER_TIMEOUT, VideoSDKSensorBase
 from airflow_provider_videosdk.validation import clean_id, clean_path_id, clean_seconds, clean_time, run_started_at
 from airflow_provider_videosdk.version_compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
-    BaseSensorOperator,
     PokeReturnValue,
     conf,
 )
@@ -24,32 +24,8 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
-# The sensor's own deadline travels in the trigger; this margin only backs it up, should the
-# triggerer be down when it passes.
-DEFERRAL_TIMEOUT_MARGIN = 60.0
-MAX_ANSWER_TIMEOUT = 7 * 24 * 3600.0
 
-
-class _VideoSDKSensor(BaseSensorOperator):
-    """What both sensors share: a hook made on first use (the hook module is imported only then)."""
-
-    videosdk_conn_id: str
-    _hook: VideoSDKHook | None = None
-
-    def _get_hook(self) -> VideoSDKHook:
-        if self._hook is None:
-            from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
-
-            self._hook = VideoSDKHook(self.videosdk_conn_id)
-        return self._hook
-
-    def _close_hook(self) -> None:
-        if self._hook is not None:
-            self._hook.close()
-            self._hook = None
-
-
-class SipCallAnsweredSensor(_VideoSDKSensor):
+class SipCallAnsweredSensor(VideoSDKSensorBase):
     """
     Succeed once the called participant has joined the meeting, i.e. answered, after the call was made.
 
@@ -177,7 +153,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
         raise VideoSDKError(message)
 
 
-class SipCallStatusSensor(_VideoSDKSensor):
+class SipCallStatusSensor(VideoSDKSensorBase):
     """
     Wait for a call placed through VideoSDK's call API (``SipCallOperator``) to be answered.
 
