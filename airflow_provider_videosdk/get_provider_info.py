@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_videosdk import __version__, conn_fields
+from airflow_provider_videosdk import conn_fields
 from airflow_provider_videosdk.incidents import conn as incident_conn
+
+#: Every release, newest first, as CHANGELOG.md lists them; the first is ``__version__`` (tests check both).
+VERSIONS = ["0.1.0"]
+#: The how-to guides, in the repository's docs/.
+HOW_TO_GUIDES = ["/docs/connection.md", "/docs/operators.md", "/docs/sensors.md", "/docs/incidents.md"]
 
 
 def get_provider_info() -> dict[str, Any]:
-    """The provider's metadata: modules by role, the notifier, and the ``videosdk`` connection type and form."""
+    """The provider's metadata: releases, how-to guides, modules by role, the notifiers, and the connection types."""
     return {
         "package-name": "airflow-provider-videosdk",
         "name": "VideoSDK",
         "description": "Place SIP phone calls into VideoSDK meetings from Airflow DAGs.",
-        "versions": [__version__],
+        "versions": VERSIONS,
         "integrations": [
             {
                 "integration-name": "VideoSDK",
                 "external-doc-url": "https://docs.videosdk.live/api-reference/realtime-communication/intro",
+                "how-to-guide": HOW_TO_GUIDES,
                 "tags": ["service"],
             }
         ],

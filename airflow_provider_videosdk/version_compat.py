@@ -77,6 +77,9 @@ _WHERE: dict[str, str] = {
         "airflow.sdk.log",
         _since(AIRFLOW_V_3_0_PLUS, "airflow.sdk.execution_time.secrets_masker", _SECRETS_MASKER),
     ),
+    # Airflow's configuration (``[operators] default_deferrable``): ``import airflow`` has already loaded it on
+    # every supported version, so reading it at DAG parse time costs nothing.
+    "conf": "airflow.configuration",
     # The same module on every supported version; only the trigger modules need it.
     "BaseTrigger": "airflow.triggers.base",
     "TriggerEvent": "airflow.triggers.base",
@@ -84,6 +87,7 @@ _WHERE: dict[str, str] = {
 
 if TYPE_CHECKING:
     # What mypy sees: the newest Airflow's locations (the table above picks the running version's).
+    from airflow.configuration import conf
     from airflow.sdk import (
         DAG,
         BaseHook,
@@ -130,6 +134,7 @@ __all__ = [
     "TaskGroup",
     "TriggerEvent",
     "aget_connection",
+    "conf",
     "mask_secret",
     "notifier_init_args",
     "redact",

@@ -57,7 +57,9 @@ with DAG(
     doc_md=__doc__,
 ):
     # Idempotent on the custom ID: a retry finds the same room instead of opening another.
+    # [START howto_operator_videosdk_create_room]
     room = VideoSDKCreateRoomOperator(task_id="create_room", custom_room_id="{{ dag.dag_id }}-{{ run_id }}")
+    # [END howto_operator_videosdk_create_room]
     call = {
         "display_name": "{{ dag.dag_id }}: incident",
         "meeting_id": room.output,
@@ -73,12 +75,17 @@ with DAG(
         "retry_delay": timedelta(seconds=POKE_INTERVAL),
     }
 
+    # [START howto_operator_sip_call]
     call_primary = SipCallOperator(task_id="call_primary", to="{{ params.primary }}", **call)
+    # [END howto_operator_sip_call]
+    # [START howto_sensor_sip_call_status]
     wait_primary = SipCallStatusSensor(task_id="wait_primary", call_id=call_primary.output, **wait)
+    # [END howto_sensor_sip_call_status]
 
     # Runs only when the primary did not answer (rejected, failed, rang out, or could not be
     # phoned); skipped as soon as the primary answers. Right before dialling it checks the
     # primary's call once more: answered after all, it is skipped; still ringing, it is hung up.
+    # [START howto_operator_sip_call_skip_if_answered]
     call_secondary = SipCallOperator(
         task_id="call_secondary",
         to="{{ params.secondary }}",
@@ -86,6 +93,7 @@ with DAG(
         skip_if_answered=[call_primary.output],
         **call,
     )
+    # [END howto_operator_sip_call_skip_if_answered]
     wait_secondary = SipCallStatusSensor(task_id="wait_secondary", call_id=call_secondary.output, **wait)
 
     wait_primary >> call_secondary

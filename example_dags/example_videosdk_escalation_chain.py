@@ -71,12 +71,17 @@ def escalation_chain(dag_id: str, *, deferrable: bool) -> DAG:
             "retry_delay": timedelta(seconds=POKE_INTERVAL),
         }
 
+        # [START howto_operator_sip_outbound_call]
         call_primary = SipOutboundCallOperator(task_id="call_primary", to="{{ params.primary }}", **call)
+        # [END howto_operator_sip_outbound_call]
+        # [START howto_sensor_sip_call_answered]
         wait_primary = SipCallAnsweredSensor(task_id="wait_primary", participant_id=call_primary.output, **wait)
+        # [END howto_sensor_sip_call_answered]
 
         # Runs only when the primary did not answer (or could not be phoned); skipped otherwise.
         # Right before dialling it checks again: if the primary did answer (a sensor that failed for
         # another reason), it is skipped instead of phoning the secondary.
+        # [START howto_operator_sip_outbound_call_skip_if_answered]
         call_secondary = SipOutboundCallOperator(
             task_id="call_secondary",
             to="{{ params.secondary }}",
@@ -84,6 +89,7 @@ def escalation_chain(dag_id: str, *, deferrable: bool) -> DAG:
             skip_if_answered=[call_primary.output],
             **call,
         )
+        # [END howto_operator_sip_outbound_call_skip_if_answered]
         wait_secondary = SipCallAnsweredSensor(task_id="wait_secondary", participant_id=call_secondary.output, **wait)
 
         # The end of the line: nobody is left to escalate to, so no wait after this call.

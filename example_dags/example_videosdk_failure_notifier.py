@@ -41,6 +41,7 @@ dag_kwargs: dict[str, Any] = {}
 if AIRFLOW_V_3_2_PLUS:
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
+    # [START howto_notifier_sip_call_deadline_alert]
     dag_kwargs["deadline"] = DeadlineAlert(
         reference=DeadlineReference.DAGRUN_QUEUED_AT,
         interval=timedelta(minutes=30),
@@ -55,6 +56,7 @@ if AIRFLOW_V_3_2_PLUS:
             },
         ),
     )
+    # [END howto_notifier_sip_call_deadline_alert]
 
 with DAG(
     "example_videosdk_failure_notifier",
@@ -75,10 +77,13 @@ with DAG(
     def extract() -> int:
         return 42
 
+    # [START howto_notifier_sip_call]
     @task(
         on_failure_callback=SipCallNotifier(display_name="{{ dag.dag_id }} failed: {{ ti.task_id }}", **CALL),
     )
     def load(rows: int) -> None:
         raise RuntimeError(f"the warehouse refused {rows} rows")
+
+    # [END howto_notifier_sip_call]
 
     load(extract())

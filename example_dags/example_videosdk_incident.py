@@ -13,6 +13,7 @@ from datetime import datetime
 from airflow_provider_videosdk.incidents import EscalationPolicy, IncidentNotifier, escalation_dag
 from airflow_provider_videosdk.version_compat import DAG, task
 
+# [START howto_incident_escalation]
 policy = EscalationPolicy(levels=["+14155550101", "+14155550102", "+14155550103"], gateway_id="trunk_demo")
 incident = escalation_dag(policy, "example_videosdk_incident_escalation")
 on_failure = IncidentNotifier(policy=policy, escalation_dag_id=incident.dag_id)
@@ -21,3 +22,4 @@ with DAG("example_videosdk_incident", schedule="@daily", start_date=datetime(202
          default_args={"on_failure_callback": on_failure}):  # fmt: skip
     for check in ("rows", "nulls", "duplicates", "freshness", "schema"):
         task(task_id=f"check_{check}")(lambda: None)()
+# [END howto_incident_escalation]

@@ -44,6 +44,7 @@ with DAG(
         print(f"Nightly check: {failed} failed rows")
         return failed > 0
 
+    # [START howto_operator_sip_outbound_call_xcom]
     call_oncall = SipOutboundCallOperator(
         task_id="call_oncall",
         to="{{ params.oncall }}",
@@ -61,3 +62,4 @@ with DAG(
 
     nightly_check() >> call_oncall
     announce(call_oncall.output["participant_id"])
+    # [END howto_operator_sip_outbound_call_xcom]

@@ -1,7 +1,8 @@
 """
 Incidents: one escalation per incident, phoned level by level until a person acknowledges.
 
-``from airflow_provider_videosdk.incidents import EscalationPolicy, Level, escalation_dag, IncidentNotifier``:
+``from airflow_provider_videosdk.incidents import EscalationPolicy, Level, escalation_dag, IncidentNotifier``
+(also as ``send_videosdk_incident``):
 each name is imported from its module on first use (PEP 562), so a DAG file pays only for what it uses.
 """
 
@@ -15,14 +16,15 @@ _WHERE = {
     "Level": "policy",
     "escalation_dag": "factory",
     "IncidentNotifier": "notifier",
+    "send_videosdk_incident": "notifier",
 }
 
 if TYPE_CHECKING:
     from airflow_provider_videosdk.incidents.factory import escalation_dag
-    from airflow_provider_videosdk.incidents.notifier import IncidentNotifier
+    from airflow_provider_videosdk.incidents.notifier import IncidentNotifier, send_videosdk_incident
     from airflow_provider_videosdk.incidents.policy import EscalationPolicy, Level
 
-__all__ = ["EscalationPolicy", "IncidentNotifier", "Level", "escalation_dag"]
+__all__ = ["EscalationPolicy", "IncidentNotifier", "Level", "escalation_dag", "send_videosdk_incident"]
 
 
 def __getattr__(name: str) -> Any:

@@ -199,6 +199,10 @@ class IncidentNotifier(BaseNotifier):
                 self.log.info("Phoned %s directly: call %s", hook.phone_for_log(call.to), placed.get("id"))
 
 
+#: The notifier under the conventional ``send_…`` name: ``on_failure_callback=send_videosdk_incident(...)``.
+send_videosdk_incident = IncidentNotifier
+
+
 def _failure(exc: BaseException) -> str:
     """An exception in a sentence (its text holds no credentials: they are never in a URL or message here)."""
     from airflow_provider_videosdk.incidents.api import AirflowApiError

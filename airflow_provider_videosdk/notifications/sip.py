@@ -116,3 +116,8 @@ class SipCallNotifier(BaseNotifier):
         hook = VideoSDKHook(self.videosdk_conn_id)
         async with hook.async_client() as client:
             self._log_placed(hook, call, await client.outbound_call(call))
+
+
+#: The notifier under the name the slack and pagerduty providers' convention gives it
+#: (``send_slack_notification = SlackNotifier``): ``on_failure_callback=send_videosdk_notification(...)``.
+send_videosdk_notification = SipCallNotifier

@@ -7,13 +7,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKCallNotAnsweredError, VideoSDKError, VideoSDKInputError
+from airflow_provider_videosdk.sensors._base import DEFERRAL_TIMEOUT_MARGIN, MAX_ANSWER_TIMEOUT, VideoSDKSensorBase
 from airflow_provider_videosdk.validation import clean_id, clean_path_id, clean_seconds, clean_time, run_started_at
 from airflow_provider_videosdk.version_compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     AirflowSkipException,
-    BaseSensorOperator,
     PokeReturnValue,
+    conf,
 )
 
 if TYPE_CHECKING:
@@ -23,32 +24,8 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
-# The sensor's own deadline travels in the trigger; this margin only backs it up, should the
-# triggerer be down when it passes.
-DEFERRAL_TIMEOUT_MARGIN = 60.0
-MAX_ANSWER_TIMEOUT = 7 * 24 * 3600.0
 
-
-class _VideoSDKSensor(BaseSensorOperator):
-    """What both sensors share: a hook made on first use (the hook module is imported only then)."""
-
-    videosdk_conn_id: str
-    _hook: VideoSDKHook | None = None
-
-    def _get_hook(self) -> VideoSDKHook:
-        if self._hook is None:
-            from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
-
-            self._hook = VideoSDKHook(self.videosdk_conn_id)
-        return self._hook
-
-    def _close_hook(self) -> None:
-        if self._hook is not None:
-            self._hook.close()
-            self._hook = None
-
-
-class SipCallAnsweredSensor(_VideoSDKSensor):
+class SipCallAnsweredSensor(VideoSDKSensorBase):
     """
     Succeed once the called participant has joined the meeting, i.e. answered, after the call was made.
 
@@ -63,7 +40,8 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
     :param meeting_id: the meeting the call was injected into, e.g. ``create_room.output``.
     :param participant_id: the call's participant ID, e.g. ``call.output``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
-    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallAnsweredTrigger`).
+    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallAnsweredTrigger`);
+        default Airflow's ``[operators] default_deferrable``.
     :param answer_timeout: seconds to wait for the answer; when given it replaces ``timeout``.
         Templated, so it can come from params: ``answer_timeout="{{ params.answer_timeout }}"``.
     :param answered_after: only joins after this time count (ISO-8601, Unix seconds or a
@@ -79,7 +57,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
         meeting_id: str,
         participant_id: str,
         videosdk_conn_id: str = "videosdk_default",
-        deferrable: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         answer_timeout: float | str | None = None,
         answered_after: Any = None,
         **kwargs: Any,
@@ -175,7 +153,7 @@ class SipCallAnsweredSensor(_VideoSDKSensor):
         raise VideoSDKError(message)
 
 
-class SipCallStatusSensor(_VideoSDKSensor):
+class SipCallStatusSensor(VideoSDKSensorBase):
     """
     Wait for a call placed through VideoSDK's call API (``SipCallOperator``) to be answered.
 
@@ -197,7 +175,8 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     :param call_id: the call to watch, e.g. ``call.output`` of a ``SipCallOperator``.
     :param videosdk_conn_id: the ``videosdk`` connection to use.
-    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallStatusTrigger`).
+    :param deferrable: poke once, then wait in the triggerer (:class:`SipCallStatusTrigger`);
+        default Airflow's ``[operators] default_deferrable``.
     :param answer_timeout: seconds to wait for an answer; when given it replaces ``timeout``. Templated.
     :param hang_up_on_timeout: end the call (``POST /v2/sip/call/end``) when the wait times out,
         so the phone stops ringing before the next person is phoned.
@@ -214,7 +193,7 @@ class SipCallStatusSensor(_VideoSDKSensor):
         *,
         call_id: str,
         videosdk_conn_id: str = "videosdk_default",
-        deferrable: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         answer_timeout: float | str | None = None,
         hang_up_on_timeout: bool = True,
         return_full_call: bool = False,
@@ -374,44 +353,29 @@ class SipCallStatusSensor(_VideoSDKSensor):
 
     def _hang_up(self) -> tuple[dict[str, Any] | None, str]:
         """
-        Read the call, end it unless it is answered or over, and read what the end met. Returns the
-        call if it was answered (before, or as it was hung up), and what to add to the timeout
-        message. A failed hang-up is logged, not raised; it takes at most ``HANG_UP_BUDGET`` per request.
+        Hang the call up unless it is answered or over (:func:`~.hang_up.hang_up_unless_answered`),
+        within ``HANG_UP_BUDGET`` per request. Returns the call if it was answered, and what to add
+        to the timeout message.
         """
-        from airflow_provider_videosdk.call_watch import judge_hang_up
+        from airflow_provider_videosdk.hang_up import hang_up_unless_answered
         from airflow_provider_videosdk.hooks.videosdk import HANG_UP_BUDGET
 
-        hook = self._get_hook()
-        try:
-            before = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
-        except VideoSDKError as exc:
-            self.log.warning("Could not read call %s before hanging it up: %s", self.call_id, exc)
-            before = None
-        if before is not None:
-            look = self._judge(before)
-            if look.outcome == "answered":
-                self.log.warning("%s, just as the wait ran out: not hanging it up", look.message)
-                return before, ""
-            if look.final:
-                return None, f"; it is over (status '{look.status}'), so it was not hung up"
-        try:
-            ended: dict[str, Any] | None = hook.end_call(self.call_id, budget=HANG_UP_BUDGET)
-        except VideoSDKError as exc:
-            self.log.warning("Could not hang up call %s: %s", self.call_id, exc)
-            try:
-                ended = hook.get_call(self.call_id, budget=HANG_UP_BUDGET)
-            except VideoSDKError:
-                ended = None
-            if judge_hang_up(ended, self.call_id).outcome != "answered":
-                return None, "; hanging it up failed"
-        met = judge_hang_up(ended, self.call_id)
-        if met.outcome == "answered":
-            self.log.warning("%s: it counts as answered", met.message)
-            return ended, ""
-        self.log.warning(
-            "Hung up call %s: it was not answered in time (its status is now '%s')", self.call_id, met.status
+        return hang_up_unless_answered(
+            self._get_hook(), self.call_id, created_after=self._since, budget=HANG_UP_BUDGET, log=self.log
         )
-        return None, "; it was hung up"
+
+    def on_kill(self) -> None:
+        """
+        Killed while poking (marked failed, ``execution_timeout``): hang the call up unless it was
+        answered, as on the sensor's own timeout (``hang_up_on_timeout``). Never raises, and takes a
+        few seconds at most. A deferred sensor runs no code in a worker: when it is killed, Airflow
+        cancels its trigger, which leaves the call to ring out its ``ringing_timeout``.
+        """
+        if self._deadline is None or not self.hang_up_on_timeout:
+            return  # execute did not start (nothing to hang up), or the user keeps calls ringing
+        from airflow_provider_videosdk.hang_up import hang_up_on_kill
+
+        hang_up_on_kill(self.videosdk_conn_id, self.call_id, created_after=self._since, log=self.log)
 
     def _timed_out(self, soft_fail: bool) -> Any:
         """

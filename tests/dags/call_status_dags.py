@@ -1,6 +1,8 @@
-"""DAGs for the call-status sensor tests: a sensor that times out on a ringing call, in both modes."""
+"""DAGs for the call-status sensor tests: a sensor that times out on a ringing call, in both modes, or is killed."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pendulum
 
@@ -31,3 +33,18 @@ for _mode, _deferrable in (("poke", False), ("deferrable", True)):
             deferrable=_deferrable,
             retries=1,  # a timeout is not retried either way; a retry would show as try 2
         )
+
+# Killed by its execution_timeout (3 s) while the call rings and long before its own timeout (60 s):
+# its on_kill must hang the call up.
+with DAG("videosdk_call_status_killed", schedule=None, start_date=START):
+    _call = SipCallOperator(
+        task_id="call", to=RINGS, meeting_id="status-room", gateway_id="trunk_demo", ringing_timeout=60
+    )
+    SipCallStatusSensor(
+        task_id="wait",
+        call_id=_call.output,
+        timeout=60,
+        poke_interval=1,
+        deferrable=False,
+        execution_timeout=timedelta(seconds=3),
+    )

@@ -11,6 +11,7 @@ import jwt
 import pytest
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
+from airflow_provider_videosdk.get_provider_info import get_provider_info
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.validation import mask_phone
 from airflow_provider_videosdk.version_compat import AIRFLOW_V_3_0_PLUS, READS_CONN_FIELDS
@@ -198,6 +199,15 @@ def test_provider_and_connection_type_are_registered() -> None:
     from airflow.providers_manager import ProvidersManager
 
     manager = ProvidersManager()
+    provider = manager.providers["airflow-provider-videosdk"]
+    assert provider.data["versions"] == get_provider_info()["versions"]
+    (integration,) = provider.data["integrations"]
+    assert integration["how-to-guide"] == [
+        "/docs/connection.md",
+        "/docs/operators.md",
+        "/docs/sensors.md",
+        "/docs/incidents.md",
+    ]
     hook_info = manager.hooks["videosdk"]
     assert hook_info is not None
     assert hook_info.hook_class_name == "airflow_provider_videosdk.hooks.videosdk.VideoSDKHook"

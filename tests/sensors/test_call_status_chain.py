@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.dags
 
 PRIMARY, SECONDARY = "+14155550101", "+14155550102"
+RINGING = "+14155550180"  # tests/dags/call_status_dags.py's RINGS
 CHAIN = "example_videosdk_call_status_chain"
 POKE_INTERVAL = 2  # the example's
 
@@ -130,3 +131,37 @@ def test_a_sensor_that_times_out_on_a_ringing_call_hangs_it_up(
     assert end["at"] - call["placedAt"] >= 3
     assert f"Hung up call {call['id']}: it was not answered in time (its status is now 'ended')" in result.output
     assert f"Call {call['id']} was not answered within 3s (last status: 'ringing'); it was hung up" in result.output
+
+
+def test_a_sensor_killed_while_the_call_rings_hangs_it_up(videosdk_emulator: VideoSDKEmulator, run_dag) -> None:
+    videosdk_emulator.set_callee(RINGING, "never")
+
+    result = run_dag("videosdk_call_status_killed")
+
+    assert states(result)["wait"] == ("failed", 1), result.output[-3000:]
+    (call,) = videosdk_emulator.sip_calls  # one call, never placed again
+    (end,) = videosdk_emulator.call_ends
+    assert (end["callId"], end["statusBefore"]) == (call["id"], "ringing")
+    assert call["status"] == "ended" and call["endedAt"] is not None
+    assert end["at"] - call["placedAt"] >= 3  # hung up when the execution_timeout killed the sensor
+    assert f"The task was killed: hanging up call {call['id']}" in result.output
+    assert f"Hung up call {call['id']}: the task was killed (its status is now 'ended')" in result.output
+
+
+def test_a_kill_after_the_answer_leaves_the_call_up(videosdk_emulator: VideoSDKEmulator) -> None:
+    import logging
+
+    from airflow_provider_videosdk.calls import SipCall
+    from airflow_provider_videosdk.hang_up import hang_up_on_kill
+    from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+
+    videosdk_emulator.set_callee(RINGING, "answer", after=0)
+    hook = VideoSDKHook()
+    placed = hook.place_call(SipCall(to=RINGING, meeting_id="status-room", gateway_id="trunk_demo"))
+    hook.close()
+
+    hang_up_on_kill("videosdk_default", str(placed["id"]), created_after=None, log=logging.getLogger("test"))
+
+    assert videosdk_emulator.call_ends == []  # an answered call is never hung up
+    (call,) = videosdk_emulator.sip_calls
+    assert "answered" in [t["status"] for t in call["timelog"]]

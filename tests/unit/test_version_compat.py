@@ -40,6 +40,7 @@ _AIRFLOW_2 = {
     "TriggerEvent": _TRIGGERS,
     "DAG": "airflow.models.dag",
     "TaskGroup": "airflow.utils.task_group",
+    "conf": "airflow.configuration",
     "task": "airflow.decorators",
 }
 _SDK_BASES = {
