@@ -12,21 +12,21 @@ from urllib.parse import quote
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
+from airflow_provider_videosdk._http import call_api
+from airflow_provider_videosdk._http.body import ACCEPT_ENCODING
+from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
+from airflow_provider_videosdk._http.policy import ApiRequest, Exchange, SendWatch, shape_error
+from airflow_provider_videosdk._http.transport import SyncTransport
 from airflow_provider_videosdk.calls import SipCall, identified, with_attempt
 from airflow_provider_videosdk.destinations import check_destination
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks import call_api
-from airflow_provider_videosdk.hooks.body import ACCEPT_ENCODING
-from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
-from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, SendWatch, shape_error
-from airflow_provider_videosdk.hooks.transport import SyncTransport
 from airflow_provider_videosdk.validation import OutboundCall, clean_id, clean_path_id, mask_phone
 from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
+    from airflow_provider_videosdk._http.async_transport import AsyncTransport
 
 TOKEN_PERMISSIONS = ["allow_join", "allow_mod"]
 #: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh (by
@@ -405,7 +405,7 @@ class AsyncVideoSDKClient:
         self._transport: AsyncTransport | None = None
 
     async def __aenter__(self) -> AsyncVideoSDKClient:
-        from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
+        from airflow_provider_videosdk._http.async_transport import AsyncTransport
 
         await self.hook.aconfig()
         self._transport = AsyncTransport(self.hook.default_headers())

@@ -21,7 +21,7 @@ from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseO
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk._http.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
@@ -156,7 +156,7 @@ class _CallOperator(BaseOperator):
 
     def _place_once(self, hook: VideoSDKHook, call: Any, store: Any, context: Context) -> dict[str, Any]:
         """Dial unless an earlier try of this task instance may have; the intent is written before the call."""
-        from airflow_provider_videosdk.hooks.policy import SendWatch
+        from airflow_provider_videosdk._http.policy import SendWatch
 
         ti = context["ti"]
         record = store.get(PLACED_CALL_KEY)
@@ -536,7 +536,7 @@ def _xcom_sources(value: Any) -> list[str | None]:
 
 
 def _call_result(placed: dict[str, Any], call: SipCall) -> dict[str, Any]:
-    from airflow_provider_videosdk.hooks.call_api import participant_id_of
+    from airflow_provider_videosdk._http.call_api import participant_id_of
 
     return {
         "call_id": str(placed["id"]),

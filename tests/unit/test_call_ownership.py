@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.call_api import MAX_CALL_PAGES, CallSearch, is_ours, placed_call_of
 from airflow_provider_videosdk.call_watch import judge_hang_up
 from airflow_provider_videosdk.calls import (
     ATTEMPT_KEY,
@@ -17,7 +18,6 @@ from airflow_provider_videosdk.calls import (
     with_attempt,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.call_api import MAX_CALL_PAGES, CallSearch, is_ours, placed_call_of
 
 BEGAN = 1_800_000_000.0  # when the POST began (Unix time)
 CALL = with_attempt(

@@ -7,6 +7,14 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.call_api import (
+    MAX_CALL_PAGES,
+    CallListing,
+    call_from_answer,
+    end_call_request,
+    match_call,
+    place_call_request,
+)
 from airflow_provider_videosdk.calls import (
     CALL_API_FIELDS,
     MAX_METADATA_BYTES,
@@ -18,14 +26,6 @@ from airflow_provider_videosdk.calls import (
     status_table,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.hooks.call_api import (
-    MAX_CALL_PAGES,
-    CallListing,
-    call_from_answer,
-    end_call_request,
-    match_call,
-    place_call_request,
-)
 from airflow_provider_videosdk.operators.sip import SipCallOperator
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.policy import (
+from airflow_provider_videosdk._http.policy import (
     ApiRequest,
     BodyTooLarge,
     Exchange,
@@ -20,6 +19,7 @@ from airflow_provider_videosdk.hooks.policy import (
     failure_phase,
     parse_retry_after,
 )
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig, outbound_call_request
 from airflow_provider_videosdk.validation import OutboundCall
 from airflow_provider_videosdk.version_compat import AirflowFailException, AirflowTaskTimeout

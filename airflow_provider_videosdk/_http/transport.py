@@ -25,12 +25,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from airflow_provider_videosdk.hooks.body import BodyDecoder
-from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
-from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
+from airflow_provider_videosdk._http.body import BodyDecoder
+from airflow_provider_videosdk._http.environment import ca_bundle, is_loopback
+from airflow_provider_videosdk._http.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.hooks.policy import ApiRequest
+    from airflow_provider_videosdk._http.policy import ApiRequest
 
 _PROGRESS: ContextVar[Progress | None] = ContextVar("videosdk_progress", default=None)
 _DEADLINE: ContextVar[float | None] = ContextVar("videosdk_deadline", default=None)

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from airflow_provider_videosdk._http.policy import ApiRequest, shape_error
 from airflow_provider_videosdk.calls import attempt_of, call_id_of
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.policy import ApiRequest, shape_error
 from airflow_provider_videosdk.validation import clean_path_id, clean_text
 
 if TYPE_CHECKING:

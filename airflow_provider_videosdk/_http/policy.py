@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from airflow_provider_videosdk._http.body import BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.body import BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.validation import excerpt
 
 if TYPE_CHECKING:
