@@ -31,7 +31,7 @@ from airflow_provider_videosdk.validation import excerpt
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig
+    from airflow_provider_videosdk._http.config import VideoSDKConfig
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
 AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
