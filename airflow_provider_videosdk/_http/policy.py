@@ -20,7 +20,7 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -331,6 +331,14 @@ class Exchange:
             api_message=err.api_message,
             request_id=err.request_id,
         ) from None
+
+
+def within(config: VideoSDKConfig, budget: float | None) -> VideoSDKConfig:
+    """``config`` with its timeout and retry budget cut to ``budget`` seconds (a bounded look-up)."""
+    if budget is None:
+        return config
+    budget = max(budget, 0.1)
+    return replace(config, timeout=min(config.timeout, budget), retry_max_wait=min(config.retry_max_wait, budget))
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

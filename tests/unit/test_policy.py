@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.config import VideoSDKConfig
+from airflow_provider_videosdk._http.outbound_api import outbound_call_request
 from airflow_provider_videosdk._http.policy import (
     ApiRequest,
     BodyTooLarge,
@@ -20,7 +22,6 @@ from airflow_provider_videosdk._http.policy import (
     parse_retry_after,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig, outbound_call_request
 from airflow_provider_videosdk.validation import OutboundCall
 from airflow_provider_videosdk.version_compat import AirflowFailException, AirflowTaskTimeout
 
