@@ -1,5 +1,7 @@
 """
-VideoSDK's call API (``/v2/sip/call``): the call to place, checked once, and what each status means.
+The calls the provider places, checked once, and what each status of the call API means.
+
+:class:`OutboundCall` is the body of the outbound-call API's ``POST /v2/sip/outbound-call``.
 
 :class:`SipCall` is the body of ``POST /v2/sip/call``; each field's wire name, bounds and meaning are
 written once, on the field, and the operator's template fields, the JSON body and the README table
@@ -18,7 +20,6 @@ from typing import Any, TypeVar
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
     MAX_DISPLAY_NAME_LENGTH,
-    OutboundCall,
     clean_callee,
     clean_e164,
     clean_id,
@@ -38,6 +39,61 @@ _ATTEMPT_HEX = 32
 ATTEMPT_BYTES = len(f',"{ATTEMPT_KEY}":""') + _ATTEMPT_HEX
 #: The most ``metadata`` a DAG author may give: the rest is the attempt token's.
 MAX_USER_METADATA_BYTES = MAX_METADATA_BYTES - ATTEMPT_BYTES
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """
+    The fields of one outbound SIP call (the seed's ``POST /v2/sip/outbound-call`` body), checked.
+
+    Build it with :meth:`build`, which checks every field; operators and notifiers derive their
+    ``template_fields`` from :data:`CALL_FIELDS`.
+    """
+
+    to: str
+    display_name: str
+    meeting_id: str
+    trunk_id: str
+    from_number: str | None = None
+    participant_id: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        to: Any,
+        display_name: Any,
+        meeting_id: Any,
+        trunk_id: Any,
+        from_number: Any = None,
+        participant_id: Any = None,
+    ) -> OutboundCall:
+        """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
+        return cls(
+            to=clean_callee("to", to),
+            display_name=clean_text("display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH),
+            meeting_id=clean_id("meeting_id", meeting_id),
+            trunk_id=clean_id("trunk_id", trunk_id),
+            from_number=None if from_number is None else clean_e164("from_number", from_number),
+            participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
+        )
+
+    @classmethod
+    def from_fields_of(cls, owner: Any) -> OutboundCall:
+        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
+        return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
+
+    def body(self) -> dict[str, str]:
+        """The seed's camelCase JSON body; optional fields left out when not given."""
+        body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
+        if self.from_number is not None:
+            body["from"] = self.from_number
+        if self.participant_id is not None:
+            body["participantId"] = self.participant_id
+        return body
+
+
+#: The call's fields, in order: the operator's and notifier's template fields.
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))
 
 
 _Call = TypeVar("_Call", "SipCall", OutboundCall)

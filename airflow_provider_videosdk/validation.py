@@ -6,7 +6,6 @@ import functools
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -266,58 +265,3 @@ def excerpt(text: str, keep_numbers: bool = False) -> str:
     text = _pattern("_SECRET_IN_TEXT_RE").sub("<redacted>", text)
     text = mask_numbers(text, keep_numbers)
     return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "\u2026"
-
-
-@dataclass(frozen=True)
-class OutboundCall:
-    """
-    The fields of one outbound SIP call (the seed's ``POST /v2/sip/outbound-call`` body), checked.
-
-    Build it with :meth:`build`, which checks every field; operators and notifiers derive their
-    ``template_fields`` from :data:`CALL_FIELDS`.
-    """
-
-    to: str
-    display_name: str
-    meeting_id: str
-    trunk_id: str
-    from_number: str | None = None
-    participant_id: str | None = None
-
-    @classmethod
-    def build(
-        cls,
-        to: Any,
-        display_name: Any,
-        meeting_id: Any,
-        trunk_id: Any,
-        from_number: Any = None,
-        participant_id: Any = None,
-    ) -> OutboundCall:
-        """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
-        return cls(
-            to=clean_callee("to", to),
-            display_name=clean_text("display_name", display_name, max_length=MAX_DISPLAY_NAME_LENGTH),
-            meeting_id=clean_id("meeting_id", meeting_id),
-            trunk_id=clean_id("trunk_id", trunk_id),
-            from_number=None if from_number is None else clean_e164("from_number", from_number),
-            participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
-        )
-
-    @classmethod
-    def from_fields_of(cls, owner: Any) -> OutboundCall:
-        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
-        return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
-
-    def body(self) -> dict[str, str]:
-        """The seed's camelCase JSON body; optional fields left out when not given."""
-        body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
-        if self.from_number is not None:
-            body["from"] = self.from_number
-        if self.participant_id is not None:
-            body["participantId"] = self.participant_id
-        return body
-
-
-#: The call's fields, in order: the operator's and notifier's template fields.
-CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))

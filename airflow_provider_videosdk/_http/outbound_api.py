@@ -15,7 +15,7 @@ from airflow_provider_videosdk.exceptions import VideoSDKError
 from airflow_provider_videosdk.validation import clean_id
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.validation import OutboundCall
+    from airflow_provider_videosdk.calls import OutboundCall
 
 #: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh (by
 #: default: the connection's ``clock_skew`` extra sets it per connection).

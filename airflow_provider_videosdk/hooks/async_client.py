@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from airflow_provider_videosdk._http.async_transport import AsyncTransport
     from airflow_provider_videosdk._http.config import VideoSDKConfig
     from airflow_provider_videosdk._http.policy import ApiRequest, SendWatch
-    from airflow_provider_videosdk.calls import SipCall
-    from airflow_provider_videosdk.validation import OutboundCall
+    from airflow_provider_videosdk.calls import OutboundCall, SipCall
 
 
 class Credentials(Protocol):

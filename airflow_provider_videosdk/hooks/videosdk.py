@@ -16,10 +16,10 @@ from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
 from airflow_provider_videosdk._http.outbound_api import CLOCK_SKEW, ParticipantLookup, outbound_call_request
 from airflow_provider_videosdk._http.policy import ApiRequest, Exchange, SendWatch, within
 from airflow_provider_videosdk._http.transport import SyncTransport
-from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk.calls import OutboundCall, SipCall
 from airflow_provider_videosdk.destinations import check_destination
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.validation import OutboundCall, clean_id, clean_path_id, mask_phone
+from airflow_provider_videosdk.validation import clean_id, clean_path_id, mask_phone
 from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:

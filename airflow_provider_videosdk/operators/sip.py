@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_videosdk.calls import (
     ATTEMPT_KEY,
     CALL_API_FIELDS,
+    CALL_FIELDS,
+    OutboundCall,
     SipCall,
     attempt_of,
     identified,
     with_attempt,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall, clean_id, run_started_at
+from airflow_provider_videosdk.validation import clean_id, run_started_at
 from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseOperator
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from airflow_provider_videosdk._http.policy import (
     failure_phase,
     parse_retry_after,
 )
+from airflow_provider_videosdk.calls import OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.validation import OutboundCall
 from airflow_provider_videosdk.version_compat import AirflowFailException, AirflowTaskTimeout
 
 POST = outbound_call_request(OutboundCall.build("+14155550100", "On-call", "room", "trunk"))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_videosdk.calls import CALL_FIELDS, OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
-    CALL_FIELDS,
-    OutboundCall,
     clean_callee,
     clean_id,
     clean_int,
