@@ -144,6 +144,16 @@ class RawResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Step:
+    """What to do after one attempt: return :attr:`answer`, or wait :attr:`retry_in` seconds and try again."""
+
+    #: The JSON object asked for (or a list, where the request allows one); None: try again.
+    answer: dict[str, Any] | None = None
+    #: Seconds to wait before the next attempt (when there is no answer).
+    retry_in: float = 0.0
+
+
 class _Retry(Exception):
     """Internal: the attempt failed in a way that may be retried, after ``retry_after`` if given."""
 
@@ -197,23 +207,23 @@ class Exchange:
         self._attempt_timeout = timeout
         return timeout, Progress(watch=self.watch)
 
-    def answered(self, response: RawResponse) -> dict[str, Any] | float:
-        """The JSON object asked for, or seconds to wait before the next attempt; raises when done failing."""
+    def answered(self, response: RawResponse) -> Step:
+        """The JSON object asked for, or a wait before the next attempt; raises when done failing."""
         try:
-            return self._judge(response)
+            return Step(answer=self._judge(response))
         except _Retry as retry:
             if retry.refused:
                 self._not_processed()
-            return self._wait_or_give_up(retry)
+            return Step(retry_in=self._wait_or_give_up(retry))
 
-    def failed(self, progress: Progress, exc: BaseException) -> float:
-        """After a transport failure: seconds to wait before the next attempt; raises when it may not be retried."""
+    def failed(self, progress: Progress, exc: BaseException) -> Step:
+        """After a transport failure: a wait before the next attempt; raises when it may not be retried."""
         if isinstance(exc, WatchFailed):
             raise VideoSDKError(f"{self.request.where}: not sent, because {exc}") from exc.cause
         try:
             self._judge_failure(failure_phase(progress), exc)
         except _Retry as retry:
-            return self._wait_or_give_up(retry)
+            return Step(retry_in=self._wait_or_give_up(retry))
 
     def _not_processed(self) -> None:
         """VideoSDK's answer proves it did not carry the request out: tell the watch (best effort)."""

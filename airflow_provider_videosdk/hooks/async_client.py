@@ -74,7 +74,6 @@ class AsyncVideoSDKClient:
         exchange = Exchange(request, cfg, hook.log, watch=watch)
         while True:
             timeout, progress = exchange.begin()
-            step: dict[str, Any] | float
             try:
                 response = await self._transport.send(
                     request, cfg.base_url + request.path, hook.get_token(), timeout, progress
@@ -86,9 +85,9 @@ class AsyncVideoSDKClient:
                 raise
             else:
                 step = exchange.answered(response)
-            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
-                return step
-            await asyncio.sleep(step)
+            if step.answer is not None:
+                return step.answer
+            await asyncio.sleep(step.retry_in)
 
     async def outbound_call(self, call: OutboundCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.outbound_call`."""

@@ -176,7 +176,6 @@ class VideoSDKHook(BaseHook):
         exchange = Exchange(request, cfg, self.log, watch=watch)
         while True:
             timeout, progress = exchange.begin()
-            step: dict[str, Any] | float
             try:
                 response = transport.send(request, cfg.base_url + request.path, self.get_token(), timeout, progress)
             except Exception as exc:
@@ -186,9 +185,9 @@ class VideoSDKHook(BaseHook):
                 raise
             else:
                 step = exchange.answered(response)
-            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
-                return step
-            time.sleep(step)
+            if step.answer is not None:
+                return step.answer
+            time.sleep(step.retry_in)
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """Shorthand for :meth:`send` of an :class:`ApiRequest` (``json``, ``params``, ``idempotent``, ...)."""
