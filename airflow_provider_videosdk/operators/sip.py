@@ -97,7 +97,9 @@ class _CallOperator(BaseOperator):
         """The rendered call, checked (raises naming the first bad field)."""
         raise NotImplementedError
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         """Place the call; returns the result to store and push (JSON-serialisable)."""
         raise NotImplementedError
 
@@ -405,12 +407,14 @@ class SipOutboundCallOperator(_CallOperator):
     def _checked_call(self) -> OutboundCall:
         return OutboundCall.from_fields_of(self)
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         # The hook logs per call at DEBUG only (it may place hundreds); the task logs at INFO.
         self.log.info(
             "Phoning %s into meeting %s through trunk %s", hook.phone_for_log(call.to), call.meeting_id, call.trunk_id
         )
-        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
+        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
         self.log.info("VideoSDK accepted the call: participant %s", answer["participantId"])
         return {"participant_id": str(answer["participantId"])}
 
@@ -492,7 +496,9 @@ class SipCallOperator(_CallOperator):
     def _checked_call(self) -> SipCall:
         return identified(SipCall.from_fields_of(self))  # on every Airflow: the call can then be found again
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         self.log.info(
             "Phoning %s into meeting %s through %s (participant %s)",
             hook.phone_for_log(call.to),
@@ -500,7 +506,7 @@ class SipCallOperator(_CallOperator):
             f"gateway {call.gateway_id}" if call.gateway_id else f"routing rule {call.routing_rule_id}",
             call.participant_id,
         )
-        placed = hook.place_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
+        placed = hook.place_call(call, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
         result = _call_result(placed, call)
         self.log.info("VideoSDK placed the call: %s", _describe(result))
         return result
