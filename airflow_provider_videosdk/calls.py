@@ -44,7 +44,7 @@ MAX_USER_METADATA_BYTES = MAX_METADATA_BYTES - ATTEMPT_BYTES
 @dataclass(frozen=True)
 class OutboundCall:
     """
-    The fields of one outbound SIP call (the seed's ``POST /v2/sip/outbound-call`` body), checked.
+    The fields of one outbound SIP call (the outbound-call API's ``POST /v2/sip/outbound-call`` body), checked.
 
     Build it with :meth:`build`, which checks every field; operators and notifiers derive their
     ``template_fields`` from :data:`CALL_FIELDS`.
@@ -83,7 +83,7 @@ class OutboundCall:
         return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
 
     def body(self) -> dict[str, str]:
-        """The seed's camelCase JSON body; optional fields left out when not given."""
+        """The outbound-call API's camelCase JSON body; optional fields left out when not given."""
         body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
         if self.from_number is not None:
             body["from"] = self.from_number
@@ -170,7 +170,7 @@ class SipCall:
     meeting_id: str = field(metadata=_meta("destinationRoomId", "the meeting (room) the callee joins", required=True))
     gateway_id: str | None = field(
         default=None,
-        metadata=_meta("gatewayId", "the outbound gateway (the seed API's trunk id); or `routing_rule_id`"),
+        metadata=_meta("gatewayId", "the outbound gateway (the outbound-call API's trunk id); or `routing_rule_id`"),
     )
     routing_rule_id: str | None = field(
         default=None,

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.testing.emulator import call_api, control, seed_api
+from airflow_provider_videosdk.testing.emulator import call_api, control, outbound_api
 from airflow_provider_videosdk.testing.emulator.callees import CalleeScript
 from airflow_provider_videosdk.testing.emulator.faults import Fault
 from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL, Handler, Server
@@ -182,7 +182,7 @@ class VideoSDKEmulator:
         }
         with self.lock:
             self.state.sessions.append(session)
-        return seed_api.session_json(session)
+        return outbound_api.session_json(session)
 
     def set_answer(self, to: str, after: float | None) -> None:
         """Make callee ``to`` answer ``after`` seconds after being called (None: never)."""
@@ -309,11 +309,11 @@ class VideoSDKEmulator:
             return 200, call_api.handle(self, method, path, query, body)
         route = (method, path)
         if route == ("POST", "/v2/sip/outbound-call"):
-            return 200, seed_api.outbound_call(self, body)
+            return 200, outbound_api.outbound_call(self, body)
         if route == ("POST", "/v2/rooms"):
-            return 200, seed_api.create_room(self, body)
+            return 200, outbound_api.create_room(self, body)
         if method == "GET" and path.startswith("/v2/rooms/validate/"):
-            return 200, seed_api.validate_room(self, path.rsplit("/", 1)[1])
+            return 200, outbound_api.validate_room(self, path.rsplit("/", 1)[1])
         if route == ("GET", "/v2/sessions"):
-            return 200, seed_api.sessions(self, query)
+            return 200, outbound_api.sessions(self, query)
         raise Reply(404, {"statusCode": 404, "message": f"Cannot {method} {path}"})

@@ -1,4 +1,4 @@
-"""The seed API's routes: ``POST /v2/sip/outbound-call``, rooms, and ``GET /v2/sessions``."""
+"""The outbound-call API's routes: ``POST /v2/sip/outbound-call``, rooms, and ``GET /v2/sessions``."""
 
 from __future__ import annotations
 
