@@ -83,13 +83,17 @@ class OutboundCall:
         return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
 
     def body(self) -> dict[str, str]:
-        """The outbound-call API's camelCase JSON body; optional fields left out when not given."""
-        body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
-        if self.from_number is not None:
-            body["from"] = self.from_number
-        if self.participant_id is not None:
-            body["participantId"] = self.participant_id
-        return body
+        """The outbound-call API's camelCase JSON body; a field that is None is left out."""
+        return _given(
+            {
+                "to": self.to,
+                "displayName": self.display_name,
+                "meetingId": self.meeting_id,
+                "trunkId": self.trunk_id,
+                "from": self.from_number,
+                "participantId": self.participant_id,
+            }
+        )
 
 
 #: The call's fields, in order: the operator's and notifier's template fields.
@@ -231,18 +235,26 @@ class SipCall:
         return cls.build(**{name: getattr(owner, name) for name in CALL_API_FIELDS})
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of ``POST /v2/sip/call`` (dotted wire names nest: ``participant.id``)."""
-        body: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            outer, _, inner = f.metadata["wire"].partition(".")
-            if inner:
-                body.setdefault(outer, {})[inner] = value
-            else:
-                body[outer] = value
-        return body
+        """The JSON body of ``POST /v2/sip/call``; a field that is None is left out."""
+        participant = _given({"name": self.display_name, "id": self.participant_id})
+        return _given(
+            {
+                "sipCallTo": self.to,
+                "destinationRoomId": self.meeting_id,
+                "gatewayId": self.gateway_id,
+                "routingRuleId": self.routing_rule_id,
+                "sipCallFrom": self.from_number,
+                "participant": participant or None,
+                "ringingTimeout": self.ringing_timeout,
+                "maxCallDuration": self.max_call_duration,
+                "metadata": self.metadata,
+            }
+        )
+
+
+def _given(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the keys whose value is None (optional fields not given)."""
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def _clean_number(maximum: int) -> Any:
