@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_videosdk._http.call_api import call_created_at, parse_when, participant_id_of
 from airflow_provider_videosdk.calls import STATUSES, call_id_of, outcome_of, status_of
-from airflow_provider_videosdk.hooks.call_api import call_created_at, parse_when, participant_id_of
 
 #: Outcomes after which the sensor stops looking.
 FINAL_OUTCOMES = ("answered", "unanswered", "stale")

@@ -1,5 +1,7 @@
 """
-VideoSDK's call API (``/v2/sip/call``): the call to place, checked once, and what each status means.
+The calls the provider places, checked once, and what each status of the call API means.
+
+:class:`OutboundCall` is the body of the outbound-call API's ``POST /v2/sip/outbound-call``.
 
 :class:`SipCall` is the body of ``POST /v2/sip/call``; each field's wire name, bounds and meaning are
 written once, on the field, and the operator's template fields, the JSON body and the table of docs/operators.md
@@ -18,7 +20,6 @@ from typing import Any, TypeVar
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
     MAX_DISPLAY_NAME_LENGTH,
-    OutboundCall,
     check_constants,
     clean_callee,
     clean_e164,
@@ -40,6 +41,84 @@ _ATTEMPT_HEX = 32
 ATTEMPT_BYTES = len(f',"{ATTEMPT_KEY}":""') + _ATTEMPT_HEX
 #: The most ``metadata`` a DAG author may give: the rest is the attempt token's.
 MAX_USER_METADATA_BYTES = MAX_METADATA_BYTES - ATTEMPT_BYTES
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    """
+    The fields of one outbound SIP call (the outbound-call API's ``POST /v2/sip/outbound-call`` body), checked.
+
+    Build it with :meth:`build`, which checks every field; operators and notifiers derive their
+    ``template_fields`` from :data:`CALL_FIELDS`.
+    """
+
+    to: str
+    display_name: str
+    meeting_id: str
+    trunk_id: str
+    from_number: str | None = None
+    participant_id: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        to: Any,
+        display_name: Any,
+        meeting_id: Any,
+        trunk_id: Any,
+        from_number: Any = None,
+        participant_id: Any = None,
+    ) -> OutboundCall:
+        """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
+        return cls(
+            to=clean_callee("to", to),
+            display_name=_display_name("display_name", display_name),
+            meeting_id=clean_id("meeting_id", meeting_id),
+            trunk_id=clean_id("trunk_id", trunk_id),
+            from_number=None if from_number is None else clean_e164("from_number", from_number),
+            participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
+        )
+
+    @classmethod
+    def check_constants(cls, owner: str, **values: Any) -> None:
+        """Check, when the DAG is parsed, the values that are not templates (see :func:`check_constants`)."""
+        check_constants(owner, values, _OUTBOUND_CLEAN)
+
+    @classmethod
+    def from_fields_of(cls, owner: Any) -> OutboundCall:
+        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
+        return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
+
+    def body(self) -> dict[str, str]:
+        """The outbound-call API's camelCase JSON body; a field that is None is left out."""
+        return _given(
+            {
+                "to": self.to,
+                "displayName": self.display_name,
+                "meetingId": self.meeting_id,
+                "trunkId": self.trunk_id,
+                "from": self.from_number,
+                "participantId": self.participant_id,
+            }
+        )
+
+
+def _display_name(field: str, value: Any) -> str:
+    return clean_text(field, value, max_length=MAX_DISPLAY_NAME_LENGTH)
+
+
+# Each field's check, as OutboundCall.build applies it.
+_OUTBOUND_CLEAN = {
+    "to": clean_callee,
+    "display_name": _display_name,
+    "meeting_id": clean_id,
+    "trunk_id": clean_id,
+    "from_number": clean_e164,
+    "participant_id": clean_id,
+}
+
+#: The call's fields, in order: the operator's and notifier's template fields.
+CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))
 
 
 _Call = TypeVar("_Call", "SipCall", OutboundCall)
@@ -116,7 +195,7 @@ class SipCall:
     meeting_id: str = field(metadata=_meta("destinationRoomId", "the meeting (room) the callee joins", required=True))
     gateway_id: str | None = field(
         default=None,
-        metadata=_meta("gatewayId", "the outbound gateway (the seed API's trunk id); or `routing_rule_id`"),
+        metadata=_meta("gatewayId", "the outbound gateway (the outbound-call API's trunk id); or `routing_rule_id`"),
     )
     routing_rule_id: str | None = field(
         default=None,
@@ -182,18 +261,26 @@ class SipCall:
         return cls.build(**{name: getattr(owner, name) for name in CALL_API_FIELDS})
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of ``POST /v2/sip/call`` (dotted wire names nest: ``participant.id``)."""
-        body: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None:
-                continue
-            outer, _, inner = f.metadata["wire"].partition(".")
-            if inner:
-                body.setdefault(outer, {})[inner] = value
-            else:
-                body[outer] = value
-        return body
+        """The JSON body of ``POST /v2/sip/call``; a field that is None is left out."""
+        participant = _given({"name": self.display_name, "id": self.participant_id})
+        return _given(
+            {
+                "sipCallTo": self.to,
+                "destinationRoomId": self.meeting_id,
+                "gatewayId": self.gateway_id,
+                "routingRuleId": self.routing_rule_id,
+                "sipCallFrom": self.from_number,
+                "participant": participant or None,
+                "ringingTimeout": self.ringing_timeout,
+                "maxCallDuration": self.max_call_duration,
+                "metadata": self.metadata,
+            }
+        )
+
+
+def _given(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` without the keys whose value is None (optional fields not given)."""
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def _clean_number(maximum: int) -> Any:

@@ -6,13 +6,11 @@ import functools
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 
-# The patterns are compiled on first use (_pattern), not when a DAG file imports an operator.
 _E164 = (r"\+[1-9][0-9]{6,14}", re.ASCII)
 # RFC 3261 SIP-URI, restricted to what a callee needs: sip(s):user@host[:port][;param[=value]]...
 # user: unreserved / escaped / the user-unreserved "&=+$" (no ",;?/": they could carry a second URI
@@ -49,25 +47,28 @@ _SECRET_IN_TEXT = (
 )
 #: The longest excerpt of an answer's text that reaches a log, an exception or a trigger event.
 EXCERPT_LENGTH = 200
-_PATTERNS = {
-    "E164_RE": _E164,
-    "SIP_URI_RE": _SIP_URI,
-    "_NUMBER_IN_TEXT_RE": _NUMBER_IN_TEXT,
-    "_SECRET_IN_TEXT_RE": _SECRET_IN_TEXT,
-}
+
+
+# Each pattern is compiled on first use: compiling the four costs about 1 ms, a tenth of the import
+# budget of a DAG file that imports an operator (see the README's performance table).
+@functools.cache
+def _e164_re() -> re.Pattern[str]:
+    return re.compile(*_E164)
 
 
 @functools.cache
-def _pattern(name: str) -> re.Pattern[str]:
-    """The compiled pattern ``name`` (a key of ``_PATTERNS``), compiled once."""
-    return re.compile(*_PATTERNS[name])
+def _sip_uri_re() -> re.Pattern[str]:
+    return re.compile(*_SIP_URI)
 
 
-def __getattr__(name: str) -> re.Pattern[str]:
-    """``E164_RE`` and ``SIP_URI_RE`` stay importable, compiled on first use."""
-    if name in _PATTERNS:
-        return _pattern(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+@functools.cache
+def _number_in_text_re() -> re.Pattern[str]:
+    return re.compile(*_NUMBER_IN_TEXT)
+
+
+@functools.cache
+def _secret_in_text_re() -> re.Pattern[str]:
+    return re.compile(*_SECRET_IN_TEXT)
 
 
 def _has_control_chars(value: str) -> bool:
@@ -157,7 +158,7 @@ def clean_path_id(field: str, value: Any) -> str:
 def clean_e164(field: str, value: Any) -> str:
     """An E.164 phone number: ``+`` and 7 to 15 ASCII digits."""
     value = clean_text(field, value)
-    if not _pattern("E164_RE").fullmatch(value):
+    if not _e164_re().fullmatch(value):
         raise VideoSDKInputError(f"{field} must be {E164_FORM}, got {mask_phone(value)!r}")
     return value
 
@@ -169,7 +170,7 @@ def clean_callee(field: str, value: Any) -> str:
         return clean_e164(field, value)
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     if scheme in ("sip", "sips"):
-        if not _pattern("SIP_URI_RE").fullmatch(value):
+        if not _sip_uri_re().fullmatch(value):
             raise VideoSDKInputError(
                 f"{field} must be {SIP_FORM}, got {mask_phone(value)!r}: it lacks a user or a valid host, or holds "
                 "a character SIP does not allow there (spaces, '?', '<', '>', ',' or a second URI)"
@@ -284,7 +285,7 @@ def mask_numbers(text: str, keep: bool = False) -> str:
     Numbers are found whatever separators they are written with (``+1 415 555 0100``,
     ``(415) 555-0100``) and masked as :func:`mask_phone` masks them.
     """
-    return text if keep else _pattern("_NUMBER_IN_TEXT_RE").sub(_mask_match, text)
+    return text if keep else _number_in_text_re().sub(_mask_match, text)
 
 
 def excerpt(text: str, keep_numbers: bool = False) -> str:
@@ -295,80 +296,6 @@ def excerpt(text: str, keep_numbers: bool = False) -> str:
     an exception or a trigger event holds it.
     """
     text = " ".join(text[: EXCERPT_LENGTH * 8].split())  # redact before cutting: a cut token would not match
-    text = _pattern("_SECRET_IN_TEXT_RE").sub("<redacted>", text)
+    text = _secret_in_text_re().sub("<redacted>", text)
     text = mask_numbers(text, keep_numbers)
     return text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "\u2026"
-
-
-@dataclass(frozen=True)
-class OutboundCall:
-    """
-    The fields of one outbound SIP call (the seed's ``POST /v2/sip/outbound-call`` body), checked.
-
-    Build it with :meth:`build`, which checks every field; operators and notifiers derive their
-    ``template_fields`` from :data:`CALL_FIELDS`.
-    """
-
-    to: str
-    display_name: str
-    meeting_id: str
-    trunk_id: str
-    from_number: str | None = None
-    participant_id: str | None = None
-
-    @classmethod
-    def build(
-        cls,
-        to: Any,
-        display_name: Any,
-        meeting_id: Any,
-        trunk_id: Any,
-        from_number: Any = None,
-        participant_id: Any = None,
-    ) -> OutboundCall:
-        """Check every field (raising :class:`VideoSDKInputError` naming the first bad one) and build the call."""
-        return cls(
-            to=clean_callee("to", to),
-            display_name=_display_name("display_name", display_name),
-            meeting_id=clean_id("meeting_id", meeting_id),
-            trunk_id=clean_id("trunk_id", trunk_id),
-            from_number=None if from_number is None else clean_e164("from_number", from_number),
-            participant_id=None if participant_id is None else clean_id("participant_id", participant_id),
-        )
-
-    @classmethod
-    def check_constants(cls, owner: str, **values: Any) -> None:
-        """Check, when the DAG is parsed, the values that are not templates (see :func:`check_constants`)."""
-        check_constants(owner, values, _OUTBOUND_CLEAN)
-
-    @classmethod
-    def from_fields_of(cls, owner: Any) -> OutboundCall:
-        """:meth:`build` from the same-named attributes of ``owner`` (an operator's rendered template fields)."""
-        return cls.build(**{f.name: getattr(owner, f.name) for f in fields(cls)})
-
-    def body(self) -> dict[str, str]:
-        """The seed's camelCase JSON body; optional fields left out when not given."""
-        body = {"to": self.to, "displayName": self.display_name, "meetingId": self.meeting_id, "trunkId": self.trunk_id}
-        if self.from_number is not None:
-            body["from"] = self.from_number
-        if self.participant_id is not None:
-            body["participantId"] = self.participant_id
-        return body
-
-
-def _display_name(field: str, value: Any) -> str:
-    return clean_text(field, value, max_length=MAX_DISPLAY_NAME_LENGTH)
-
-
-# Each field's check, as OutboundCall.build applies it.
-_OUTBOUND_CLEAN = {
-    "to": clean_callee,
-    "display_name": _display_name,
-    "meeting_id": clean_id,
-    "trunk_id": clean_id,
-    "from_number": clean_e164,
-    "participant_id": clean_id,
-}
-
-#: The call's fields, in order: the operator's and notifier's template fields.
-CALL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(OutboundCall))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_videosdk.hooks.call_api import parse_when
+from airflow_provider_videosdk._http.call_api import parse_when
 from airflow_provider_videosdk.testing.emulator import VideoSDKEmulator
 
 REPO = Path(__file__).resolve().parents[1]

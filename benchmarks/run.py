@@ -46,6 +46,7 @@ HEAVY = (
     "tenacity",
     "aiohttp",
     "airflow_provider_videosdk.hooks",
+    "airflow_provider_videosdk._http",
     "airflow_provider_videosdk.triggers",
 )
 DAG_MODULES = (

@@ -35,6 +35,7 @@ HEAVY = (
     "aiohttp",
     "httpx",
     "airflow_provider_videosdk.hooks",
+    "airflow_provider_videosdk._http",
     "airflow_provider_videosdk.triggers",
 )
 # What every DAG file has imported before ours: the Task SDK (Airflow 3) or the DAG class (Airflow 2).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -12,31 +10,28 @@ from urllib.parse import quote
 import jwt
 
 from airflow_provider_videosdk import __version__, conn_fields
-from airflow_provider_videosdk.calls import SipCall, identified, with_attempt
+from airflow_provider_videosdk._http import call_api
+from airflow_provider_videosdk._http.body import ACCEPT_ENCODING
+from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
+from airflow_provider_videosdk._http.outbound_api import CLOCK_SKEW, ParticipantLookup, outbound_call_request
+from airflow_provider_videosdk._http.policy import ApiRequest, Exchange, SendWatch, within
+from airflow_provider_videosdk._http.transport import SyncTransport
+from airflow_provider_videosdk.calls import OutboundCall, SipCall
 from airflow_provider_videosdk.destinations import check_destination
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks import call_api
-from airflow_provider_videosdk.hooks.body import ACCEPT_ENCODING
-from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
-from airflow_provider_videosdk.hooks.policy import ApiRequest, Exchange, SendWatch, shape_error
-from airflow_provider_videosdk.hooks.transport import SyncTransport
-from airflow_provider_videosdk.validation import OutboundCall, clean_id, clean_path_id, mask_phone
+from airflow_provider_videosdk.validation import clean_id, clean_path_id, mask_phone
 from airflow_provider_videosdk.version_compat import BaseHook, aget_connection, mask_secret
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
+    from airflow_provider_videosdk.hooks.async_client import AsyncVideoSDKClient
+
+__all__ = ["CLOCK_SKEW", "HANG_UP_BUDGET", "TOKEN_PERMISSIONS", "VideoSDKHook"]
 
 TOKEN_PERMISSIONS = ["allow_join", "allow_mod"]
-#: VideoSDK's clock and ours may disagree by this much when judging whether an answer is fresh (by
-#: default: the connection's ``clock_skew`` extra sets it per connection).
-CLOCK_SKEW: float = conn_fields.EXTRAS["clock_skew"].default
 #: Seconds a hang-up (``POST /v2/sip/call/end``) may take, retries included, before the next step goes on.
 HANG_UP_BUDGET = 5.0
-SESSIONS_PER_PAGE = 50
-MAX_SESSION_PAGES = 20
-CALL_UNKNOWN = "the call may or may not have been placed (check the meeting before calling again)"
 
 
 class VideoSDKHook(BaseHook):
@@ -176,12 +171,11 @@ class VideoSDKHook(BaseHook):
             have the request, and when an answer proves it did not (see :class:`SendWatch`).
         :param budget: seconds the whole request, retries included, may take at most.
         """
-        cfg = _within(self.config, budget)
+        cfg = within(self.config, budget)
         transport = self._sync_transport()
         exchange = Exchange(request, cfg, self.log, watch=watch)
         while True:
             timeout, progress = exchange.begin()
-            step: dict[str, Any] | float
             try:
                 response = transport.send(request, cfg.base_url + request.path, self.get_token(), timeout, progress)
             except Exception as exc:
@@ -191,9 +185,9 @@ class VideoSDKHook(BaseHook):
                 raise
             else:
                 step = exchange.answered(response)
-            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
-                return step
-            time.sleep(step)
+            if step.answer is not None:
+                return step.answer
+            time.sleep(step.retry_in)
 
     def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """Shorthand for :meth:`send` of an :class:`ApiRequest` (``json``, ``params``, ``idempotent``, ...)."""
@@ -253,26 +247,21 @@ class VideoSDKHook(BaseHook):
         read timeout) the call can be looked up (:meth:`find_call`) for up to the connection's
         ``reconcile_timeout`` seconds before :class:`VideoSDKOutcomeUnknownError` is raised.
         """
-        call = with_attempt(identified(call or SipCall.build(**fields)))
+        call = call or SipCall.build(**fields)
         self.check_destination(call.to)
-        started = time.time()
+        placement = call_api.Placement(call)
         self.log.debug("Placing a call to %s into meeting %s", self.phone_for_log(call.to), call.meeting_id)
-        request = call_api.place_call_request(call)
         try:
-            answer = self.send(request, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
-            return call_api.placed_call_of(answer, request.where)
+            answer = self.send(
+                placement.request, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch
+            )
+            return placement.answered(answer)
         except VideoSDKOutcomeUnknownError as exc:
-            if not _reconcilable(exc):
+            if not placement.reconcilable(exc):
                 raise
-            if self.config.reconcile_timeout > 0:
-                self.log.warning(
-                    "%s. Looking the call up for up to %gs before giving up.", exc, self.config.reconcile_timeout
-                )
-            found = self.find_placed_call(call, started)
-            if found is None:
-                raise _not_found(exc, call, self.config.reconcile_timeout) from None
-            self.log.warning("%s", _reconciled_text(found, call))
-            return found
+            placement.looking_up(exc, self.config, self.log)
+            found = self.find_placed_call(placement.call, placement.began)
+            return placement.settle(exc, found, self.config, self.log)
 
     def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
         """
@@ -281,19 +270,16 @@ class VideoSDKHook(BaseHook):
         look-ups. ``began`` is when its POST began (Unix time); calls older than that, less the
         connection's ``clock_skew``, are not it. None when it did not appear in time.
         """
-        cfg = self.config
-        deadline = time.monotonic() + cfg.reconcile_timeout
-        while (left := deadline - time.monotonic()) > 0:
-            search = call_api.CallSearch(call, began - cfg.clock_skew)
+        reconciliation = call_api.Reconciliation(call, began, self.config, self.log)
+        while (look_up := reconciliation.next_request()) is not None:
+            request, budget = look_up
             try:
-                while not search.feed(self.send(search.request(), budget=left)):
-                    if (left := deadline - time.monotonic()) <= 0:
-                        return None
+                reconciliation.feed(self.send(request, budget=budget))
             except VideoSDKError as exc:
-                self.log.warning("Looking the call up failed (%s); trying again", exc)
-            if search.found is not None:
-                return search.found
-            time.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
+                reconciliation.failed(exc)
+            if reconciliation.found is not None:
+                return reconciliation.found
+            time.sleep(reconciliation.pause())
         return None
 
     def get_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
@@ -383,6 +369,8 @@ class VideoSDKHook(BaseHook):
 
     def async_client(self) -> AsyncVideoSDKClient:
         """An async client for the triggerer: ``async with hook.async_client() as client: ...``."""
+        from airflow_provider_videosdk.hooks.async_client import AsyncVideoSDKClient
+
         return AsyncVideoSDKClient(self)
 
     def test_connection(self) -> tuple[bool, str]:
@@ -392,252 +380,3 @@ class VideoSDKHook(BaseHook):
         except Exception as exc:
             return False, str(exc)
         return True, f"Connected to {self.config.base_url}; the credentials were accepted"
-
-
-class AsyncVideoSDKClient:
-    """
-    The hook's API over the async transport: one connection pool per ``async with``, closed on exit
-    and on cancellation. The policy, errors and answers are the sync hook's.
-    """
-
-    def __init__(self, hook: VideoSDKHook) -> None:
-        self.hook = hook
-        self._transport: AsyncTransport | None = None
-
-    async def __aenter__(self) -> AsyncVideoSDKClient:
-        from airflow_provider_videosdk.hooks.async_transport import AsyncTransport
-
-        await self.hook.aconfig()
-        self._transport = AsyncTransport(self.hook.default_headers())
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        if self._transport is not None:
-            await self._transport.aclose()
-            self._transport = None
-
-    async def send(
-        self, request: ApiRequest, *, watch: SendWatch | None = None, budget: float | None = None
-    ) -> dict[str, Any]:
-        """Async :meth:`VideoSDKHook.send`; a cancellation propagates (the triggerer only reads)."""
-        hook, cfg = self.hook, _within(self.hook.config, budget)
-        if self._transport is None:
-            raise RuntimeError("use the client inside 'async with hook.async_client() as client'")
-        exchange = Exchange(request, cfg, hook.log, watch=watch)
-        while True:
-            timeout, progress = exchange.begin()
-            step: dict[str, Any] | float
-            try:
-                response = await self._transport.send(
-                    request, cfg.base_url + request.path, hook.get_token(), timeout, progress
-                )
-            except Exception as exc:
-                step = exchange.failed(progress, exc)
-            except BaseException as exc:
-                exchange.interrupted(progress, exc, outcome_unknown=True)
-                raise
-            else:
-                step = exchange.answered(response)
-            if not isinstance(step, float):  # the answer (a JSON object, or a list where allowed)
-                return step
-            await asyncio.sleep(step)
-
-    async def outbound_call(self, call: OutboundCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
-        """Async :meth:`VideoSDKHook.outbound_call`."""
-        self.hook.check_destination(call.to)
-        return await self.send(outbound_call_request(call), watch=watch)
-
-    async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
-        """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""
-        call = with_attempt(identified(call))
-        self.hook.check_destination(call.to)
-        started = time.time()
-        request = call_api.place_call_request(call)
-        log, cfg = self.hook.log, self.hook.config
-        try:
-            answer = await self.send(request, watch=watch)
-            return call_api.placed_call_of(answer, request.where)
-        except VideoSDKOutcomeUnknownError as exc:
-            if not _reconcilable(exc):
-                raise
-            if cfg.reconcile_timeout > 0:
-                log.warning("%s. Looking the call up for up to %gs before giving up.", exc, cfg.reconcile_timeout)
-            found = await self.find_placed_call(call, started)
-            if found is None:
-                raise _not_found(exc, call, cfg.reconcile_timeout) from None
-            log.warning("%s", _reconciled_text(found, call))
-            return found
-
-    async def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
-        """Async :meth:`VideoSDKHook.find_placed_call`."""
-        cfg = self.hook.config
-        deadline = time.monotonic() + cfg.reconcile_timeout
-        while (left := deadline - time.monotonic()) > 0:
-            search = call_api.CallSearch(call, began - cfg.clock_skew)
-            try:
-                while not search.feed(await self.send(search.request(), budget=left)):
-                    if (left := deadline - time.monotonic()) <= 0:
-                        return None
-            except VideoSDKError as exc:
-                self.hook.log.warning("Looking the call up failed (%s); trying again", exc)
-            if search.found is not None:
-                return search.found
-            await asyncio.sleep(max(0.0, min(call_api.RECONCILE_INTERVAL, deadline - time.monotonic())))
-        return None
-
-    async def get_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
-        """Async :meth:`VideoSDKHook.get_call`."""
-        request = call_api.get_call_request(call_id)
-        return call_api.call_from_answer(await self.send(request, budget=budget), request.where)
-
-    async def list_calls(
-        self, room_id: Any = None, *, search: Any = None, since: float | None = None, budget: float | None = None
-    ) -> list[dict[str, Any]]:
-        """Async :meth:`VideoSDKHook.list_calls`."""
-        listing = call_api.CallListing(room_id, search=search, since=since)
-        while not listing.feed(await self.send(listing.request(), budget=budget)):
-            pass
-        return listing.calls
-
-    async def find_call(
-        self, meeting_id: Any, participant_id: Any, *, since: float | None = None, budget: float | None = None
-    ) -> dict[str, Any] | None:
-        """Async :meth:`VideoSDKHook.find_call`."""
-        participant_id = clean_id("participant_id", participant_id)
-        start = None if since is None else since - self.hook.config.clock_skew
-        calls = await self.list_calls(meeting_id, since=start, budget=budget)
-        return call_api.match_call(calls, participant_id, room_id=meeting_id)
-
-    async def end_call(self, call_id: Any, *, budget: float | None = None) -> dict[str, Any]:
-        """Async :meth:`VideoSDKHook.end_call`."""
-        request = call_api.end_call_request(call_id)
-        return call_api.call_from_answer(await self.send(request, budget=budget), request.where)
-
-    async def find_participant(
-        self, meeting_id: Any, participant_id: Any, *, joined_after: float | None = None
-    ) -> dict[str, Any] | None:
-        """Async :meth:`VideoSDKHook.find_participant`."""
-        lookup = ParticipantLookup(meeting_id, participant_id, joined_after, self.hook.config.clock_skew)
-        while not lookup.feed(await self.send(lookup.request())):
-            pass
-        return lookup.found
-
-
-def _within(config: VideoSDKConfig, budget: float | None) -> VideoSDKConfig:
-    """``config`` with its timeout and retry budget cut to ``budget`` seconds (a bounded look-up)."""
-    if budget is None:
-        return config
-    budget = max(budget, 0.1)
-    return dataclasses.replace(
-        config, timeout=min(config.timeout, budget), retry_max_wait=min(config.retry_max_wait, budget)
-    )
-
-
-def _reconcilable(error: VideoSDKOutcomeUnknownError) -> bool:
-    """
-    False when an interruption (task timeout, termination) caused the error: the task must stop
-    now, and a later try (or the intent store) takes over.
-    """
-    cause = error.__cause__
-    return cause is None or isinstance(cause, Exception)
-
-
-def _not_found(error: VideoSDKOutcomeUnknownError, call: SipCall, window: float) -> VideoSDKOutcomeUnknownError:
-    looked = f"; no call for participant {call.participant_id} appeared in meeting {call.meeting_id}'s calls"
-    looked += f" within {window:g}s" if window > 0 else " (reconcile_timeout is 0: not looked up)"
-    return VideoSDKOutcomeUnknownError(
-        f"{error}{looked}", status=error.status, api_message=error.api_message, request_id=error.request_id
-    )
-
-
-def _reconciled_text(found: dict[str, Any], call: SipCall) -> str:
-    return (
-        f"VideoSDK did place the call: found call {found['id']} (participant {call.participant_id}, status "
-        f"{found.get('status')}) in meeting {call.meeting_id}; not dialling again"
-    )
-
-
-def outbound_call_request(call: OutboundCall) -> ApiRequest:
-    """The API request that places ``call``: never resent once it may have left."""
-    return ApiRequest("POST", "/v2/sip/outbound-call", json=call.body(), require="participantId", unknown=CALL_UNKNOWN)
-
-
-class ParticipantLookup:
-    """
-    Page through a meeting's sessions looking for a participant that joined after a given time.
-
-    The I/O is the caller's (sync or async): ``while not lookup.feed(send(lookup.request())): pass``.
-    """
-
-    def __init__(
-        self, meeting_id: Any, participant_id: Any, joined_after: float | None, skew: float = CLOCK_SKEW
-    ) -> None:
-        self.skew = skew
-        self.meeting_id = clean_id("meeting_id", meeting_id)
-        self.participant_id = clean_id("participant_id", participant_id)
-        self.joined_after = joined_after
-        self.page = 1
-        self.found: dict[str, Any] | None = None
-
-    def request(self) -> ApiRequest:
-        """The request for the current page."""
-        params = {"roomId": self.meeting_id, "page": self.page, "perPage": SESSIONS_PER_PAGE}
-        return ApiRequest("GET", "/v2/sessions", params=params)
-
-    def feed(self, answer: dict[str, Any]) -> bool:
-        """Take one page's answer; True when the look-up is over (found, or no page left)."""
-        where = "GET /v2/sessions"
-        sessions = answer.get("data", [])
-        if not isinstance(sessions, list):
-            raise shape_error(where, f"'data' is {type(sessions).__name__}, not a list")
-        for session in sessions:
-            self.found = self._match(session, where)
-            if self.found is not None:
-                return True
-        page_info = answer.get("pageInfo") or {}
-        last_page = page_info.get("lastPage", 1) if isinstance(page_info, dict) else None
-        if isinstance(last_page, bool) or not isinstance(last_page, int):
-            raise shape_error(where, f"'pageInfo.lastPage' is {last_page!r}, not a page number")
-        if self.page >= last_page:
-            return True
-        if self.page >= MAX_SESSION_PAGES:
-            raise VideoSDKError(
-                f"{where}: meeting {self.meeting_id} has {last_page} pages of sessions; read the first "
-                f"{MAX_SESSION_PAGES} ({MAX_SESSION_PAGES * SESSIONS_PER_PAGE} sessions) without finding participant "
-                f"{self.participant_id}, so whether it answered cannot be told. Use a fresh meeting per incident."
-            )
-        self.page += 1
-        return False
-
-    def _match(self, session: Any, where: str) -> dict[str, Any] | None:
-        if not isinstance(session, dict):
-            raise shape_error(where, f"a session is {type(session).__name__}, not an object")
-        participants = session.get("participants") or []
-        if not isinstance(participants, list):
-            raise shape_error(where, f"'participants' is {type(participants).__name__}, not a list")
-        for participant in participants:
-            if not isinstance(participant, dict):
-                raise shape_error(where, f"a participant is {type(participant).__name__}, not an object")
-            if participant.get("participantId") != self.participant_id:
-                continue
-            if self.joined_after is None or self._joined_since(participant, session, where):
-                return {**participant, "sessionId": session.get("id")}
-        return None
-
-    def _joined_since(self, participant: dict[str, Any], session: dict[str, Any], where: str) -> bool:
-        timelog = participant.get("timelog") or []
-        if not isinstance(timelog, list) or not all(isinstance(t, dict) for t in timelog):
-            raise shape_error(where, "'timelog' is not a list of objects")
-        starts = [t.get("start") for t in timelog if t.get("start") is not None] or [session.get("start")]
-        cutoff = (self.joined_after or 0.0) - self.skew
-        return any(start is not None and parse_time(start, where) >= cutoff for start in starts)
-
-
-def parse_time(value: Any, where: str) -> float:
-    """An ISO-8601 timestamp from VideoSDK as Unix time (UTC when it names no zone)."""
-    if not isinstance(value, str):
-        raise shape_error(where, f"a timestamp is {type(value).__name__}, not a string")
-    when = call_api.parse_when(value)
-    if when is None:
-        raise shape_error(where, f"{value[:40]!r} is not an ISO-8601 timestamp")
-    return when

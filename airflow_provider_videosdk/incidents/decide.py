@@ -43,7 +43,7 @@ def ack_task_id(policy: EscalationPolicy, step: Step) -> str:
 
 def answered_at(call: dict[str, Any]) -> float | None:
     """When the call was answered (its timelog's ``answered`` entry), as Unix time; None if not answered."""
-    from airflow_provider_videosdk.hooks.call_api import parse_when
+    from airflow_provider_videosdk._http.call_api import parse_when
 
     if outcome_of(call) != "answered":
         return None

@@ -184,7 +184,7 @@ class IncidentNotifier(BaseNotifier):
     async def _aphone_directly(self, key: str, now: float, why: str) -> None:
         from dataclasses import replace
 
-        from airflow_provider_videosdk.hooks.policy import ApiRequest
+        from airflow_provider_videosdk._http.policy import ApiRequest
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 
         self.log.error("Could not open incident %s through Airflow (%s): phoning the first level directly", key, why)

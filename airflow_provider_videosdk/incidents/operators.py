@@ -165,7 +165,7 @@ class IncidentSummaryOperator(_EscalationTask):
         return {"incident_key": key, "acknowledged_by": acked_by, "calls": sum(1 for r in rows if r.call_id)}
 
     def _row(self, hook: VideoSDKHook, step: Step, callee: str, call_id: Any) -> decide.CallRow:
-        from airflow_provider_videosdk.hooks.call_api import call_created_at
+        from airflow_provider_videosdk._http.call_api import call_created_at
 
         if call_id is None:
             return decide.CallRow(step.group_id, callee, None, None, "not phoned")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall
+from airflow_provider_videosdk.calls import CALL_FIELDS, OutboundCall
 from airflow_provider_videosdk.version_compat import BaseNotifier, notifier_init_args
 
 if TYPE_CHECKING:

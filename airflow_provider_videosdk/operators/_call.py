@@ -21,7 +21,7 @@ from airflow_provider_videosdk.version_compat import AirflowSkipException, BaseO
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk._http.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
@@ -103,7 +103,9 @@ class CallOperatorBase(BaseOperator):
         """The rendered call, checked (raises naming the first bad field)."""
         raise NotImplementedError
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         """Place the call; returns the result to store and push (JSON-serialisable)."""
         raise NotImplementedError
 
@@ -176,7 +178,7 @@ class CallOperatorBase(BaseOperator):
 
     def _place_once(self, hook: VideoSDKHook, call: Any, store: Any, context: Context) -> dict[str, Any]:
         """Dial unless an earlier try of this task instance may have; the intent is written before the call."""
-        from airflow_provider_videosdk.hooks.policy import SendWatch
+        from airflow_provider_videosdk._http.policy import SendWatch
 
         ti = context["ti"]
         record = store.get(PLACED_CALL_KEY)
@@ -301,7 +303,7 @@ class CallOperatorBase(BaseOperator):
         except VideoSDKError as exc:
             if exc.status not in (400, 404):
                 raise
-            # Not a call id: a participant id, of the seed API or of a call whose task had no answer.
+            # Not a call id: a participant id, of the outbound-call API or of a call whose task had no answer.
             earlier_call = hook.find_call(call.meeting_id, earlier_id, since=since)
         if earlier_call is not None:
             call_id = str(earlier_call["id"])

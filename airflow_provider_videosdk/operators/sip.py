@@ -1,19 +1,26 @@
-"""Operators that phone a person into a VideoSDK meeting: the seed's outbound-call API and the newer call API."""
+"""Operators that phone a person into a VideoSDK meeting: the outbound-call API and the newer call API."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.calls import ATTEMPT_KEY, CALL_API_FIELDS, SipCall, identified, with_attempt
+from airflow_provider_videosdk.calls import (
+    ATTEMPT_KEY,
+    CALL_API_FIELDS,
+    CALL_FIELDS,
+    OutboundCall,
+    SipCall,
+    identified,
+    with_attempt,
+)
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.operators._call import CallOperatorBase, describe
-from airflow_provider_videosdk.validation import CALL_FIELDS, OutboundCall
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk._http.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.version_compat import Context
 
@@ -72,12 +79,14 @@ class SipOutboundCallOperator(CallOperatorBase):
     def _checked_call(self) -> OutboundCall:
         return OutboundCall.from_fields_of(self)
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         # The hook logs per call at DEBUG only (it may place hundreds); the task logs at INFO.
         self.log.info(
             "Phoning %s into meeting %s through trunk %s", hook.phone_for_log(call.to), call.meeting_id, call.trunk_id
         )
-        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
+        answer = hook.outbound_call(call, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
         self.log.info("VideoSDK accepted the call: participant %s", answer["participantId"])
         return {"participant_id": str(answer["participantId"])}
 
@@ -105,7 +114,7 @@ class SipCallOperator(CallOperatorBase):
 
     :param to: E.164 number or SIP URI to phone (``sipCallTo``).
     :param meeting_id: the meeting (room) the callee joins (``destinationRoomId``).
-    :param gateway_id: the outbound gateway (``gatewayId``; the seed API's trunk id is one).
+    :param gateway_id: the outbound gateway (``gatewayId``; the outbound-call API's trunk id is one).
     :param routing_rule_id: a routing rule (``routingRuleId``, for provisioned numbers) instead of
         ``gateway_id``: give exactly one of the two.
     :param from_number: caller number (``sipCallFrom``), one of the gateway's; default its first.
@@ -160,7 +169,9 @@ class SipCallOperator(CallOperatorBase):
     def _checked_call(self) -> SipCall:
         return identified(SipCall.from_fields_of(self))  # on every Airflow: the call can then be found again
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         self.log.info(
             "Phoning %s into meeting %s through %s (participant %s)",
             hook.phone_for_log(call.to),
@@ -168,7 +179,7 @@ class SipCallOperator(CallOperatorBase):
             f"gateway {call.gateway_id}" if call.gateway_id else f"routing rule {call.routing_rule_id}",
             call.participant_id,
         )
-        placed = hook.place_call(call, interrupt_is_outcome_unknown=in_flight_is_unknown, watch=watch)
+        placed = hook.place_call(call, interrupt_is_outcome_unknown=interrupt_is_outcome_unknown, watch=watch)
         result = _call_result(placed, call)
         self._placed_call_id = result["call_id"]
         self.log.info("VideoSDK placed the call: %s", describe(result))
@@ -195,7 +206,7 @@ class SipCallOperator(CallOperatorBase):
 
 
 def _call_result(placed: dict[str, Any], call: SipCall) -> dict[str, Any]:
-    from airflow_provider_videosdk.hooks.call_api import participant_id_of
+    from airflow_provider_videosdk._http.call_api import participant_id_of
 
     return {
         "call_id": str(placed["id"]),

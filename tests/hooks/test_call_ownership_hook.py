@@ -52,9 +52,9 @@ def test_an_earlier_call_with_the_same_participant_id_is_never_adopted(
 def seed_calls(emulator: VideoSDKEmulator, count: int) -> None:
     """``count`` other calls in the room, just placed (within any reconcile window)."""
     now = time.time()
-    with emulator._lock:
+    with emulator.lock:
         for n in range(count):
-            emulator._state.sip_calls.append(
+            emulator.state.sip_calls.append(
                 EmulatedCall(
                     id=f"call_other{n}",
                     body={},

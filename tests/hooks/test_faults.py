@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_videosdk._http.policy import SendWatch
+from airflow_provider_videosdk.calls import OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.policy import SendWatch
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.testing import VideoSDKEmulator
 from airflow_provider_videosdk.testing.emulator import RefusingProxy, closed_port
-from airflow_provider_videosdk.validation import OutboundCall
 from tests.helpers import CALL, assert_no_secret
 
 if TYPE_CHECKING:

@@ -80,7 +80,7 @@ def test_a_timeout_before_anything_was_sent_stays_a_retryable_timeout(videosdk_e
 
 
 def test_an_interruption_during_the_tls_handshake_sent_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk._http.policy import SendWatch
     from airflow_provider_videosdk.testing import VideoSDKEmulator
 
     with VideoSDKEmulator(tls=True) as emulator:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from airflow_provider_videosdk.calls import OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKError
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
-from airflow_provider_videosdk.validation import OutboundCall
 from tests.helpers import CALL
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_videosdk._http.environment import CA_BUNDLE_VARIABLES
 from airflow_provider_videosdk.calls import SipCall
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.environment import CA_BUNDLE_VARIABLES
 from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
 from airflow_provider_videosdk.testing.emulator import RefusingProxy, VideoSDKEmulator
 from airflow_provider_videosdk.triggers.sip import SipCallStatusTrigger

@@ -37,7 +37,7 @@ def states(result) -> dict[str, tuple[str | None, int]]:
 
 def final_at(call: dict) -> tuple[str, float]:
     """The call's last timelog status and when it was reached (Unix time)."""
-    from airflow_provider_videosdk.hooks.call_api import parse_when
+    from airflow_provider_videosdk._http.call_api import parse_when
 
     last = call["timelog"][-1]
     return last["status"], parse_when(last["timestamp"])

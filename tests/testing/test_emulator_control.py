@@ -82,7 +82,7 @@ def test_control_posts_that_are_not_json_are_refused(emulator: VideoSDKEmulator,
     status, _ = raw(emulator, "POST", "/_emulator/faults", body, **headers)
 
     assert status == 415
-    assert emulator._state.faults == [], "no fault was queued"
+    assert emulator.state.faults == [], "no fault was queued"
 
 
 def test_bodies_over_the_cap_are_refused_unread(emulator: VideoSDKEmulator) -> None:
@@ -96,14 +96,14 @@ def test_bodies_over_the_cap_are_refused_unread(emulator: VideoSDKEmulator) -> N
     control = {"X_Emulator_Token": emulator.control_token}
     status, _ = raw(emulator, "POST", "/_emulator/faults", declared=MAX_CONTROL_BODY + 1, **local, **control)
     assert status == 413
-    assert emulator._state.faults == []
+    assert emulator.state.faults == []
 
 
 def test_the_client_and_the_fixture_carry_the_token(videosdk_emulator: VideoSDKEmulator) -> None:
     from airflow_provider_videosdk.testing import EmulatorClient
 
     EmulatorClient(videosdk_emulator.url).add_fault(path="/v2/rooms", status=503)  # the fixture's token, from the env
-    assert len(videosdk_emulator._state.faults) == 1
+    assert len(videosdk_emulator.state.faults) == 1
     with pytest.raises(OSError, match="401"):
         EmulatorClient(videosdk_emulator.url, token="not-the-token").calls()
 

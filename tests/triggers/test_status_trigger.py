@@ -63,7 +63,7 @@ def times_logged(text: str, caplog: pytest.LogCaptureFixture, capsys: pytest.Cap
 
 def final_at(emulator: VideoSDKEmulator) -> float:
     """When the (only) call reached its last status, by the emulator's timelog."""
-    from airflow_provider_videosdk.hooks.call_api import parse_when
+    from airflow_provider_videosdk._http.call_api import parse_when
 
     (call,) = emulator.sip_calls
     at = parse_when(call["timelog"][-1]["timestamp"])

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_videosdk.calls import SipCall
+from airflow_provider_videosdk._http.config import read_config
+from airflow_provider_videosdk.calls import OutboundCall, SipCall
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
-from airflow_provider_videosdk.hooks.config import read_config
-from airflow_provider_videosdk.validation import OutboundCall
 
 if TYPE_CHECKING:
     from collections.abc import Callable

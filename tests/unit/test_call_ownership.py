@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.call_api import (
+    MAX_CALL_PAGES,
+    RECONCILE_INTERVAL,
+    CallSearch,
+    Placement,
+    Reconciliation,
+    is_ours,
+    placed_call_of,
+)
+from airflow_provider_videosdk._http.config import VideoSDKConfig
 from airflow_provider_videosdk.call_watch import judge_hang_up
 from airflow_provider_videosdk.calls import (
     ATTEMPT_KEY,
@@ -17,7 +28,6 @@ from airflow_provider_videosdk.calls import (
     with_attempt,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.call_api import MAX_CALL_PAGES, CallSearch, is_ours, placed_call_of
 
 BEGAN = 1_800_000_000.0  # when the POST began (Unix time)
 CALL = with_attempt(
@@ -150,3 +160,48 @@ def test_ringing_and_duration_are_whole_seconds_and_a_fraction_is_refused(name: 
     for fraction in (0.001, 29.5):
         with pytest.raises(VideoSDKInputError, match=f"{name} must be a whole number of seconds"):
             SipCall.build(**{**BASE_FIELDS, name: fraction})
+
+
+def _config(**settings: Any) -> VideoSDKConfig:
+    return VideoSDKConfig(base_url="https://api.example", api_key="k", api_secret="s", token=None, **settings)
+
+
+def test_a_reconciliation_reads_pages_without_pausing_and_pauses_between_look_ups() -> None:
+    log = logging.getLogger("test")
+    # The POST began at BEGAN by VideoSDK's clock: no skew allowance, so the window starts there.
+    reconciliation = Reconciliation(CALL, BEGAN, _config(reconcile_timeout=30.0, clock_skew=0.0), log)
+    request, budget = reconciliation.next_request() or pytest.fail("the window is open")
+    assert request.params["page"] == 1 and request.params["startDate"] == int(BEGAN * 1000)
+    assert 0 < budget <= 30.0
+    reconciliation.feed(pages([listed(id="other", metadata={})], 1, 2))
+    assert reconciliation.found is None and reconciliation.pause() == 0.0  # the next page, at once
+    request, _ = reconciliation.next_request() or pytest.fail("the window is open")
+    assert request.params["page"] == 2
+    reconciliation.feed(pages([], 2, 2))  # read to the end without the call: look again after a while
+    assert reconciliation.found is None and reconciliation.pause() == RECONCILE_INTERVAL
+    request, _ = reconciliation.next_request() or pytest.fail("the window is open")
+    assert request.params["page"] == 1  # a new look-up starts from the first page
+    reconciliation.failed(VideoSDKError("GET /v2/sip/call: VideoSDK answered 500"))
+    assert reconciliation.pause() == RECONCILE_INTERVAL
+    reconciliation.next_request()
+    reconciliation.feed(pages([listed()], 1, 1))
+    assert reconciliation.found is not None and reconciliation.found["id"] == "c-ours"
+
+
+def test_a_reconciliation_with_no_window_sends_nothing() -> None:
+    reconciliation = Reconciliation(CALL, BEGAN, _config(reconcile_timeout=0.0), logging.getLogger("test"))
+    assert reconciliation.next_request() is None
+
+
+def test_a_placement_that_found_nothing_says_what_it_looked_for() -> None:
+    placement = Placement(CALL)
+    error = VideoSDKOutcomeUnknownError("POST /v2/sip/call: no complete answer within 5s", status=None)
+    with pytest.raises(VideoSDKOutcomeUnknownError, match="no call for participant oncall-run-1 appeared in") as info:
+        placement.settle(error, None, _config(reconcile_timeout=10.0), logging.getLogger("test"))
+    assert str(info.value).endswith("within 10s")
+    assert placement.reconcilable(error)
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as interruption:
+        error.__cause__ = interruption
+    assert not placement.reconcilable(error)

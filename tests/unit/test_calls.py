@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.call_api import (
+    MAX_CALL_PAGES,
+    CallListing,
+    call_from_answer,
+    end_call_request,
+    match_call,
+    place_call_request,
+)
 from airflow_provider_videosdk.calls import (
     CALL_API_FIELDS,
     MAX_METADATA_BYTES,
@@ -19,14 +28,6 @@ from airflow_provider_videosdk.calls import (
     status_table,
 )
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.hooks.call_api import (
-    MAX_CALL_PAGES,
-    CallListing,
-    call_from_answer,
-    end_call_request,
-    match_call,
-    place_call_request,
-)
 from airflow_provider_videosdk.operators.sip import SipCallOperator
 
 OPERATORS_PAGE = (Path(__file__).resolve().parents[2] / "docs" / "operators.md").read_text()
@@ -59,6 +60,22 @@ def test_the_body_uses_the_sdks_wire_names_and_leaves_out_what_was_not_given() -
         "destinationRoomId": "room-1",
         "gatewayId": "gw-1",
     }
+    assert SipCall.build(**BASE, participant_id="p-1").body()["participant"] == {"id": "p-1"}
+
+
+def test_each_field_is_sent_under_the_wire_name_the_table_documents() -> None:
+    # The README's field table reads each field's wire name from the field; body() writes them out.
+    values = {"from_number": "+15550100001", "display_name": "On-call", "participant_id": "p-1"}
+    values |= {"ringing_timeout": 30, "max_call_duration": 600, "metadata": {"incident": "INC-1"}}
+    for route in ({"gateway_id": "gw-1"}, {"routing_rule_id": "rr-1"}):
+        call = SipCall.build(to="+14155550100", meeting_id="room-1", **route, **values)
+        for f in dataclasses.fields(SipCall):
+            if getattr(call, f.name) is None:
+                continue
+            sent: Any = call.body()
+            for key in f.metadata["wire"].split("."):
+                sent = sent[key]
+            assert sent == getattr(call, f.name), f.name
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.policy import (
+from airflow_provider_videosdk._http.config import VideoSDKConfig
+from airflow_provider_videosdk._http.outbound_api import outbound_call_request
+from airflow_provider_videosdk._http.policy import (
     ApiRequest,
     BodyTooLarge,
     Exchange,
@@ -20,8 +21,8 @@ from airflow_provider_videosdk.hooks.policy import (
     failure_phase,
     parse_retry_after,
 )
-from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig, outbound_call_request
-from airflow_provider_videosdk.validation import OutboundCall
+from airflow_provider_videosdk.calls import OutboundCall
+from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.version_compat import AirflowFailException, AirflowTaskTimeout
 
 POST = outbound_call_request(OutboundCall.build("+14155550100", "On-call", "room", "trunk"))
@@ -61,13 +62,13 @@ def test_the_phase_is_what_the_transport_saw_not_the_exception_class() -> None:
 
 def test_a_success_returns_the_json_object() -> None:
     ex, _ = exchange()
-    assert ex.answered(answer(200, {"participantId": "p1"})) == {"participantId": "p1"}
+    assert ex.answered(answer(200, {"participantId": "p1"})).answer == {"participantId": "p1"}
 
 
 @pytest.mark.parametrize("request_", [POST, GET], ids=["POST", "GET"])
 def test_a_failure_before_any_byte_left_is_retried_for_every_method(request_: ApiRequest) -> None:
     ex, _ = exchange(request_, retry_backoff=0.5)
-    wait = ex.failed(sent(False), ConnectionRefusedError())
+    wait = ex.failed(sent(False), ConnectionRefusedError()).retry_in
     assert 0.5 <= wait <= 1.0
 
 
@@ -83,7 +84,7 @@ def test_any_failure_after_sending_a_post_is_outcome_unknown_and_not_retried(exc
 
 def test_a_failure_after_sending_a_get_is_retried() -> None:
     ex, _ = exchange(GET)
-    assert ex.failed(sent(True), ConnectionResetError()) > 0
+    assert ex.failed(sent(True), ConnectionResetError()).retry_in > 0
 
 
 def test_a_failure_at_the_deadline_says_no_complete_answer_within_the_timeout() -> None:
@@ -101,7 +102,7 @@ def test_an_oversized_answer_is_named() -> None:
 
 def test_429_is_retried_always_waiting_retry_after() -> None:
     ex, _ = exchange()
-    assert ex.answered(answer(429, retry_after="3")) == 3.0
+    assert ex.answered(answer(429, retry_after="3")).retry_in == 3.0
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(503, None), (500, None), (502, "3"), (504, None)])
@@ -116,12 +117,12 @@ def test_5xx_on_a_post_is_outcome_unknown_unless_503_says_when_to_come_back(
 
 def test_503_with_retry_after_on_a_post_is_retried() -> None:
     ex, _ = exchange()
-    assert ex.answered(answer(503, retry_after="2")) == 2.0
+    assert ex.answered(answer(503, retry_after="2")).retry_in == 2.0
 
 
 def test_5xx_on_a_get_is_retried() -> None:
     ex, _ = exchange(GET)
-    assert ex.answered(answer(502)) > 0
+    assert ex.answered(answer(502)).retry_in > 0
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307])
@@ -165,7 +166,7 @@ def test_phone_numbers_in_videosdk_messages_are_masked_unless_the_connection_kee
 
 def test_attempts_are_bounded() -> None:
     ex, _ = exchange(retry_attempts=2, retry_backoff=0.01)
-    assert ex.answered(answer(429)) > 0
+    assert ex.answered(answer(429)).retry_in > 0
     ex.begin()
     with pytest.raises(VideoSDKError, match=r"answered 429.*gave up after 2 attempts\)$"):
         ex.answered(answer(429))

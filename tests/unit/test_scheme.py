@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
+from airflow_provider_videosdk._http.outbound_api import outbound_call_request
+from airflow_provider_videosdk._http.policy import Exchange, Progress, plain_http_answered
+from airflow_provider_videosdk.calls import OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKError
-from airflow_provider_videosdk.hooks.config import VideoSDKConfig, read_config
-from airflow_provider_videosdk.hooks.policy import Exchange, Progress, plain_http_answered
-from airflow_provider_videosdk.hooks.videosdk import outbound_call_request
-from airflow_provider_videosdk.validation import OutboundCall
 
 POST = outbound_call_request(OutboundCall.build("+14155550100", "On-call", "room", "trunk"))
 

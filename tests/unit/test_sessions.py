@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk._http.outbound_api import CLOCK_SKEW, MAX_SESSION_PAGES, ParticipantLookup
 from airflow_provider_videosdk.exceptions import VideoSDKError
-from airflow_provider_videosdk.hooks.videosdk import CLOCK_SKEW, MAX_SESSION_PAGES, ParticipantLookup
 from airflow_provider_videosdk.triggers.sip import SipCallAnsweredTrigger
 
 NOW = 1_795_953_600.0  # 2026-11-29T12:00:00Z

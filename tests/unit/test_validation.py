@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_videosdk.calls import CALL_FIELDS, OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKInputError
 from airflow_provider_videosdk.validation import (
-    CALL_FIELDS,
-    OutboundCall,
     clean_callee,
     clean_e164,
     clean_id,
@@ -93,7 +92,7 @@ def test_control_characters_are_refused_in_every_text_field() -> None:
         OutboundCall.build("+14155550100", "On\r\nX-Injected: 1", "room", "trunk")
 
 
-def test_the_call_body_is_the_seed_shape_and_leaves_out_unset_fields() -> None:
+def test_the_outbound_call_body_leaves_out_unset_fields() -> None:
     call = OutboundCall.build(" +14155550100", "On-call", "room-1", "trunk-1")
     assert call.body() == {"to": "+14155550100", "displayName": "On-call", "meetingId": "room-1", "trunkId": "trunk-1"}
     full = OutboundCall.build("+14155550100", "On-call", "room-1", "trunk-1", "+15550100001", "p-1")

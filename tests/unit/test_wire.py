@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_videosdk._http import call_api
+from airflow_provider_videosdk._http.body import MAX_BODY_BYTES, BodyDecoder, BodyTooLarge, UndecodableBody
+from airflow_provider_videosdk._http.config import VideoSDKConfig
+from airflow_provider_videosdk._http.environment import ca_bundle, is_loopback
+from airflow_provider_videosdk._http.policy import Exchange, RawResponse
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKInputError
-from airflow_provider_videosdk.hooks import call_api
-from airflow_provider_videosdk.hooks.body import MAX_BODY_BYTES, BodyDecoder, BodyTooLarge, UndecodableBody
-from airflow_provider_videosdk.hooks.config import VideoSDKConfig
-from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
-from airflow_provider_videosdk.hooks.policy import Exchange, RawResponse
 from airflow_provider_videosdk.validation import EXCERPT_LENGTH, clean_path_id, excerpt, mask_phone
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJhcGlrZXkiOiJrIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"

@@ -5,7 +5,7 @@ It checks the JWT and the raw ``Authorization`` header the way VideoSDK document
 bodies, answers in VideoSDK's shapes, records every request, simulates callees answering (they
 then show up in ``GET /v2/sessions``), and can be told to fail for fault tests.
 
-Two ways to place a call: the seed API ``POST /v2/sip/outbound-call`` (callees answer after
+Two ways to place a call: the outbound-call API ``POST /v2/sip/outbound-call`` (callees answer after
 ``answer_after`` / ``set_answer``; placed calls in ``emu.calls``), and the newer call API
 ``POST /v2/sip/call`` with ``GET /v2/sip/call[/{id}]`` and ``POST /v2/sip/call/end``, whose calls
 move ``initiated`` -> ``ringing`` -> answered, rejected, not-answered, failed or ended as their
@@ -21,7 +21,7 @@ Tests and tools steer a running emulator through ``/_emulator/*`` (see :class:`E
 With ``--tls`` it serves HTTPS with a throwaway certificate (see :attr:`VideoSDKEmulator.ca_file`).
 :class:`RefusingProxy` and :func:`closed_port` stand in for a proxy that refuses, or nothing listening.
 
-Modules: ``core`` (the emulator), ``seed_api`` and ``call_api`` (its VideoSDK routes), ``callees``
+Modules: ``core`` (the emulator), ``outbound_api`` and ``call_api`` (its VideoSDK routes), ``callees``
 (scripted callees and call timelines), ``auth``, ``faults``, ``handlers`` (the HTTP server),
 ``control`` and ``client`` (``/_emulator/*``), ``state``, ``tls``, ``proxy``, ``cli``.
 """

@@ -32,7 +32,7 @@ from airflow_provider_videosdk.testing.emulator.state import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+    from airflow_provider_videosdk.testing.emulator.host import Emulator
 
 PATH = "/v2/sip/call"
 
@@ -69,7 +69,7 @@ OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
 FIELDS = {"sipCallTo", "destinationRoomId", "gatewayId", *OPTIONAL}
 
 
-def handle(emu: VideoSDKEmulator, method: str, path: str, query: dict[str, list[str]], body: Any) -> Any:
+def handle(emu: Emulator, method: str, path: str, query: dict[str, list[str]], body: Any) -> Any:
     """Route one request under ``/v2/sip/call``; returns the JSON to answer with status 200."""
     if (method, path) == ("POST", PATH):
         return {"data": place_call(emu, body)}
@@ -79,15 +79,15 @@ def handle(emu: VideoSDKEmulator, method: str, path: str, query: dict[str, list[
         return list_calls(emu, query)
     call_id = path[len(PATH) + 1 :]
     if method == "GET" and call_id and "/" not in call_id:
-        with emu._lock:
-            call, options = _find(emu, call_id), emu._state.call_api
+        with emu.lock:
+            call, options = _find(emu, call_id), emu.state.call_api
         return {"data": call_json(call, time.time(), options)}
     raise Reply(404, {"statusCode": 404, "message": f"Cannot {method} {path}"})
 
 
-def _find(emu: VideoSDKEmulator, call_id: str) -> SipCall:
+def _find(emu: Emulator, call_id: str) -> SipCall:
     """The call with id ``call_id`` (hold the lock), or a 404."""
-    for call in emu._state.sip_calls:
+    for call in emu.state.sip_calls:
         if call.id == call_id:
             return call
     raise Reply(404, {"statusCode": 404, "message": "Call not found"})
@@ -126,7 +126,7 @@ def call_json(call: SipCall, now: float, options: CallApiOptions) -> dict[str, A
     }
 
 
-def place_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
+def place_call(emu: Emulator, body: Any) -> dict[str, Any]:
     """``POST /v2/sip/call``: validate the body, record the call with its callee's script."""
     if not isinstance(body, dict):
         raise bad_request("Body must be a JSON object")
@@ -151,8 +151,8 @@ def place_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
     participant.setdefault("id", secrets.token_hex(4))
     participant.setdefault("name", participant["id"])
     now = int(time.time() * 1000) / 1000  # whole milliseconds, as startDate and endDate filter them
-    with emu._lock:
-        after = emu._state.answers.get(to, emu.answer_after)
+    with emu.lock:
+        after = emu.state.answers.get(to, emu.answer_after)
         default = CalleeScript("never") if after is None else CalleeScript("answer", after)
         call = SipCall(
             id="call_" + secrets.token_hex(8),
@@ -165,29 +165,29 @@ def place_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
             rule_id=body.get("routingRuleId"),
             participant=participant,
             metadata=body.get("metadata", {}),
-            script=emu._state.callees.get(to, default),
+            script=emu.state.callees.get(to, default),
             ringing_timeout=float(body.get("ringingTimeout", DEFAULT_RINGING_TIMEOUT)),
             max_duration=body.get("maxCallDuration"),
         )
-        emu._state.sip_calls.append(call)
-        options = emu._state.call_api
+        emu.state.sip_calls.append(call)
+        options = emu.state.call_api
     return call_json(call, now, options)
 
 
-def end_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
+def end_call(emu: Emulator, body: Any) -> dict[str, Any]:
     """``POST /v2/sip/call/end``: hang up a call not final yet; recorded whatever the outcome."""
     now = time.time()
     call_id = body.get("callId") if isinstance(body, dict) else None
-    with emu._lock:
+    with emu.lock:
         ask: dict[str, Any] = {"callId": call_id, "body": body, "at": now, "statusBefore": None}
-        emu._state.call_ends.append(ask)
+        emu.state.call_ends.append(ask)
         if not isinstance(body, dict):
             raise bad_request("Body must be a JSON object")
         if unknown := set(body) - {"callId"}:
             raise bad_request(f"Unknown body fields: {sorted(unknown)}")
         if not _text(call_id):
             raise bad_request("callId is required")
-        call, options = _find(emu, str(call_id)), emu._state.call_api
+        call, options = _find(emu, str(call_id)), emu.state.call_api
         ask["statusBefore"] = call.status(now)
         if ask["statusBefore"] not in FINAL:
             if call.script.behaviour == "pickup_on_hangup" and call.picked_up_at is None:
@@ -223,13 +223,13 @@ def _filters(query: dict[str, list[str]], now: float, offset: float) -> list[Cal
     return [check for name, check in checks.items() if name in arg]
 
 
-def list_calls(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> Any:
+def list_calls(emu: Emulator, query: dict[str, list[str]]) -> Any:
     """``GET /v2/sip/call``: filtered, newest first, one page in the configured page format."""
     page = positive_int(query, "page", 1)
     per_page = positive_int(query, "perPage", 20)
     now = time.time()
-    with emu._lock:
-        calls, options = list(emu._state.sip_calls), emu._state.call_api
+    with emu.lock:
+        calls, options = list(emu.state.sip_calls), emu.state.call_api
     if options.ignore_room_filter:
         query = {k: v for k, v in query.items() if k != "roomId"}
     checks = _filters(query, now, options.clock_offset)

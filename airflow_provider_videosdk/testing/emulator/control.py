@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_videosdk.testing.emulator.state import Reply
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+    from airflow_provider_videosdk.testing.emulator.host import Emulator
 
 
 #: The header that carries the control token.
@@ -48,7 +48,7 @@ def host_header_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
-def check(emu: VideoSDKEmulator, method: str, headers: dict[str, str]) -> None:
+def check(emu: Emulator, method: str, headers: dict[str, str]) -> None:
     """Refuse a control request from anywhere but a local client that holds the token (raises :class:`Reply`)."""
     host = host_header_name(headers.get("host", ""))
     if not is_loopback_host(host):
@@ -59,7 +59,7 @@ def check(emu: VideoSDKEmulator, method: str, headers: dict[str, str]) -> None:
         raise Reply(415, {"message": "control requests must be application/json"})
 
 
-def handle(emu: VideoSDKEmulator, method: str, path: str, body: Any) -> tuple[int, Any]:
+def handle(emu: Emulator, method: str, path: str, body: Any) -> tuple[int, Any]:
     """Answer one control request; a malformed one gets a 400."""
     route = (method, path)
     if route == ("GET", "/_emulator/requests"):

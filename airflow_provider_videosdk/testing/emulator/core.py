@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_videosdk.testing.emulator import call_api, control, placed, seed_api
+from airflow_provider_videosdk.testing.emulator import call_api, control, outbound_api, placed
 from airflow_provider_videosdk.testing.emulator.callees import CalleeScript
 from airflow_provider_videosdk.testing.emulator.faults import Fault
 from airflow_provider_videosdk.testing.emulator.handlers import POLL_INTERVAL, Handler, Server
@@ -71,8 +71,8 @@ class VideoSDKEmulator:
         self.trunks = dict(trunks or DEFAULT_TRUNKS)
         #: Answers longer than this many bytes are gzipped when the client offers gzip; None: never.
         self.gzip_over = gzip_over
-        self._lock = threading.Lock()
-        self._state = State(answers=dict(answers or {}))
+        self.lock = threading.Lock()
+        self.state = State(answers=dict(answers or {}))
         self._server = Server((host, port), Handler)
         self._server.emulator = self
         self._server.server_name_host = host
@@ -152,8 +152,8 @@ class VideoSDKEmulator:
         fault = Fault(**kwargs)
         if fault.tls is not None and self._server.ssl_context is None:
             raise ValueError("tls faults need VideoSDKEmulator(tls=True)")
-        with self._lock:
-            self._state.faults.append(fault)
+        with self.lock:
+            self.state.faults.append(fault)
 
     def add_session(
         self,
@@ -180,17 +180,17 @@ class VideoSDKEmulator:
             "end": float(end) if end is not None else None,
             "participants": [(pid, pid, at, end) for pid, at in joined],
         }
-        with self._lock:
-            self._state.sessions.append(session)
-        return seed_api.session_json(session)
+        with self.lock:
+            self.state.sessions.append(session)
+        return outbound_api.session_json(session)
 
     def set_answer(self, to: str, after: float | None) -> None:
         """Make callee ``to`` answer ``after`` seconds after being called (None: never)."""
-        with self._lock:
+        with self.lock:
             if after is None:
-                self._state.answers.pop(to, None)
+                self.state.answers.pop(to, None)
             else:
-                self._state.answers[to] = after
+                self.state.answers[to] = after
 
     def set_callee(self, to: str, behaviour: str | None, after: float | None = None) -> None:
         """
@@ -201,11 +201,11 @@ class VideoSDKEmulator:
         A callee without a script answers as :meth:`set_answer` / ``answer_after`` say, or never.
         """
         script = None if behaviour is None else CalleeScript(behaviour, after)
-        with self._lock:
+        with self.lock:
             if script is None:
-                self._state.callees.pop(to, None)
+                self.state.callees.pop(to, None)
             else:
-                self._state.callees[to] = script
+                self.state.callees[to] = script
 
     def set_call_api(self, **options: Any) -> None:
         """
@@ -216,27 +216,27 @@ class VideoSDKEmulator:
         (``pageInfo``, ``pagination`` or ``bare``), ``clock_offset`` (seconds VideoSDK's clock is
         ahead of ours, negative if behind: the times it reports and filters by).
         """
-        with self._lock:
-            self._state.call_api = dataclasses.replace(self._state.call_api, **options)
+        with self.lock:
+            self.state.call_api = dataclasses.replace(self.state.call_api, **options)
 
     def reset(self) -> None:
         """Forget every request, call, room, session, fault, answer, callee script and call-API option."""
-        with self._lock:
-            self._state = State()
+        with self.lock:
+            self.state = State()
 
     # -- observation -----------------------------------------------------------------------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, in order."""
-        with self._lock:
-            return list(self._state.requests)
+        with self.lock:
+            return list(self.state.requests)
 
     @property
     def calls(self) -> list[dict[str, Any]]:
         """Calls placed, each the request body plus ``participantId``, ``placedAt`` and ``answerAt``."""
-        with self._lock:
-            return [dict(c) for c in self._state.calls]
+        with self.lock:
+            return [dict(c) for c in self.state.calls]
 
     @property
     def sip_calls(self) -> list[dict[str, Any]]:
@@ -246,8 +246,8 @@ class VideoSDKEmulator:
         ``script`` and ``voicemail`` (answered by voicemail).
         """
         now = time.time()
-        with self._lock:
-            return [call_api.emulator_view(c, now) for c in self._state.sip_calls]
+        with self.lock:
+            return [call_api.emulator_view(c, now) for c in self.state.sip_calls]
 
     @property
     def placed_calls(self) -> list[dict[str, Any]]:
@@ -257,25 +257,25 @@ class VideoSDKEmulator:
     @property
     def call_ends(self) -> list[dict[str, Any]]:
         """Every ``POST /v2/sip/call/end`` received: ``callId``, ``body``, ``at`` and ``statusBefore``."""
-        with self._lock:
-            return [dict(e) for e in self._state.call_ends]
+        with self.lock:
+            return [dict(e) for e in self.state.call_ends]
 
     @property
     def rooms(self) -> dict[str, dict[str, Any]]:
         """Rooms created so far, by ``roomId``."""
-        with self._lock:
-            return {k: dict(v) for k, v in self._state.rooms.items()}
+        with self.lock:
+            return {k: dict(v) for k, v in self.state.rooms.items()}
 
     @property
     def tokens(self) -> set[str]:
         """Every token presented to the API, valid or not."""
-        with self._lock:
-            return set(self._state.tokens)
+        with self.lock:
+            return set(self.state.tokens)
 
     @property
     def connections(self) -> int:
         """TCP connections accepted so far."""
-        return self._state.connections
+        return self.state.connections
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """The requests to exactly ``path`` (and ``method``, if given)."""
@@ -283,43 +283,43 @@ class VideoSDKEmulator:
 
     # -- request handling (called from the server's threads) -------------------------------------
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str) -> Fault | None:
         if path.startswith("/_emulator/"):
             return None
-        return self._take(lambda fault: fault.matches(method, path))
+        return self.take(lambda fault: fault.matches(method, path))
 
-    def _take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
-        with self._lock:
-            for fault in self._state.faults:
+    def take(self, wanted: Callable[[Fault], bool]) -> Fault | None:
+        with self.lock:
+            for fault in self.state.faults:
                 if wanted(fault):
                     if fault.skip > 0:
                         fault.skip -= 1
                         return None
                     fault.times -= 1
                     if fault.times <= 0:
-                        self._state.faults.remove(fault)
+                        self.state.faults.remove(fault)
                     return fault
         return None
 
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._state.requests.append(request)
+    def record(self, request: RecordedRequest) -> None:
+        with self.lock:
+            self.state.requests.append(request)
             token = request.headers.get("authorization")
             if token:
-                self._state.tokens.add(token)
+                self.state.tokens.add(token)
 
-    def _handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         if path.startswith("/_emulator/"):
             return control.handle(self, method, path, body)
         if path == call_api.PATH or path.startswith(call_api.PATH + "/"):
             return 200, call_api.handle(self, method, path, query, body)
         route = (method, path)
         if route == ("POST", "/v2/sip/outbound-call"):
-            return 200, seed_api.outbound_call(self, body)
+            return 200, outbound_api.outbound_call(self, body)
         if route == ("POST", "/v2/rooms"):
-            return 200, seed_api.create_room(self, body)
+            return 200, outbound_api.create_room(self, body)
         if method == "GET" and path.startswith("/v2/rooms/validate/"):
-            return 200, seed_api.validate_room(self, path.rsplit("/", 1)[1])
+            return 200, outbound_api.validate_room(self, path.rsplit("/", 1)[1])
         if route == ("GET", "/v2/sessions"):
-            return 200, seed_api.sessions(self, query)
+            return 200, outbound_api.sessions(self, query)
         raise Reply(404, {"statusCode": 404, "message": f"Cannot {method} {path}"})

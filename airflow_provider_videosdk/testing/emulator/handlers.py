@@ -26,7 +26,7 @@ from airflow_provider_videosdk.testing.emulator.state import RecordedRequest, Re
 if TYPE_CHECKING:
     import ssl
 
-    from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+    from airflow_provider_videosdk.testing.emulator.host import Emulator
 
 POLL_INTERVAL = 0.05  # how soon stop() returns
 #: The largest request body read, for the API and for the control endpoints; a larger one gets a 413.
@@ -41,7 +41,7 @@ class Server(ThreadingHTTPServer):
     server_name_host = "127.0.0.1"
     allow_reuse_address = True
     request_queue_size = 1024  # benchmarks open ~1000 keep-alive connections at once
-    emulator: VideoSDKEmulator
+    emulator: Emulator
     ssl_context: ssl.SSLContext | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -58,9 +58,9 @@ class Server(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Count the connection, take its TLS fault (if any) now, and serve it on a thread of its own."""
-        with self.emulator._lock:
-            self.emulator._state.connections += 1
-        tls_fault = self.emulator._take(lambda fault: fault.tls is not None) if self.ssl_context else None
+        with self.emulator.lock:
+            self.emulator.state.connections += 1
+        tls_fault = self.emulator.take(lambda fault: fault.tls is not None) if self.ssl_context else None
         thread = threading.Thread(
             target=self._connection, args=(request, client_address, tls_fault), name="videosdk-emulator-connection"
         )
@@ -126,9 +126,9 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         record = RecordedRequest(method, parts.path, parse_qs(parts.query), headers, body)
         if not control:
-            emulator._record(record)
+            emulator.record(record)
         tls_fault, self.tls_fault = self.tls_fault, None
-        fault = tls_fault or emulator._take_fault(method, parts.path)
+        fault = tls_fault or emulator.take_fault(method, parts.path)
         status, answer = 500, None
         if fault is None or fault.process:
             try:
@@ -138,7 +138,7 @@ class Handler(BaseHTTPRequestHandler):
                     check_auth(headers, emulator.api_key, emulator.api_secret)
                     if method == "POST" and headers.get("content-type", "").split(";")[0] != "application/json":
                         raise Reply(415, {"statusCode": 415, "message": "Content-Type must be application/json"})
-                status, answer = emulator._handle(method, parts.path, record.query, body)
+                status, answer = emulator.handle(method, parts.path, record.query, body)
             except Reply as reply:
                 status, answer = reply.status, reply.body
             except Exception as exc:  # a bug in the emulator must still answer

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from airflow_provider_videosdk.hooks.body import BodyDecoder
-from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
-from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
+from airflow_provider_videosdk._http.body import BodyDecoder
+from airflow_provider_videosdk._http.environment import ca_bundle, is_loopback
+from airflow_provider_videosdk._http.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.hooks.policy import ApiRequest
+    from airflow_provider_videosdk._http.policy import ApiRequest
 
 
 def shared_ssl_context() -> ssl.SSLContext:

@@ -7,7 +7,7 @@ written; the first ``send()`` of request bytes marks the :class:`Progress` of th
 flight. So a failure is "never sent" only when the transport saw that nothing left.
 
 One deadline: connecting is bounded by the timeout, and every read of the answer, the status line
-and headers included, by what is left of it (:class:`_DeadlineSocket`), so a server that trickles
+and headers included, by what is left of it (:class:`_DeadlineReader`), so a server that trickles
 its headers cannot hold a request past its deadline.
 """
 
@@ -25,12 +25,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from airflow_provider_videosdk.hooks.body import BodyDecoder
-from airflow_provider_videosdk.hooks.environment import ca_bundle, is_loopback
-from airflow_provider_videosdk.hooks.policy import Progress, RawResponse
+from airflow_provider_videosdk._http.body import BodyDecoder
+from airflow_provider_videosdk._http.environment import ca_bundle, is_loopback
+from airflow_provider_videosdk._http.policy import Progress, RawResponse
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.hooks.policy import ApiRequest
+    from airflow_provider_videosdk._http.policy import ApiRequest
 
 _PROGRESS: ContextVar[Progress | None] = ContextVar("videosdk_progress", default=None)
 _DEADLINE: ContextVar[float | None] = ContextVar("videosdk_deadline", default=None)
@@ -44,8 +44,8 @@ class _DeadlineSocket:
     A socket as an answer reads it: each read waits only for what is left of the request's deadline.
 
     ``http.client`` reads the status line, the headers and the body through ``sock.makefile("rb")``;
-    the file made here reads through :meth:`recv_into`, which sets the socket's timeout to the time
-    left before each read (a per-read timeout alone lets a trickled answer last forever).
+    the file made here reads through :class:`_DeadlineReader`, which sets the socket's timeout to the
+    time left before each read (a per-read timeout alone lets a trickled answer last forever).
     """
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
@@ -53,23 +53,39 @@ class _DeadlineSocket:
         self._deadline = deadline
 
     def makefile(self, mode: str = "rb") -> io.BufferedReader:
-        """A buffered reader over :meth:`recv_into` (the socket stays open while it is, as with a real makefile)."""
-        self._sock._io_refs += 1  # type: ignore[attr-defined]
-        return io.BufferedReader(socket.SocketIO(self, mode))  # type: ignore[arg-type]
+        """A buffered reader that waits at most until the deadline."""
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's own unbuffered file (which keeps the socket open while it is), read against a deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._file = sock.makefile("rb", buffering=0)
+
+    def readable(self) -> bool:
+        """Always: it is an answer's file."""
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
         """Read into ``buffer``, waiting at most until the deadline."""
         left = self._deadline - time.monotonic()
         if left <= 0:
             raise TimeoutError("the answer did not arrive in full before the deadline")
         self._sock.settimeout(left)
-        return self._sock.recv_into(buffer, nbytes, flags)
+        return self._file.readinto(buffer)
 
-    def _decref_socketios(self) -> None:
-        self._sock._decref_socketios()  # type: ignore[attr-defined]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
+    def close(self) -> None:
+        """Close the file, and with it the socket's last reference when the connection closed it."""
+        if not self.closed:
+            self._file.close()
+        super().close()
 
 
 class _DeadlineResponse(http.client.HTTPResponse):
@@ -206,7 +222,7 @@ class SyncTransport:
 def _read_body(response: requests.Response, deadline: float) -> bytes:
     """
     Read the raw body chunk by chunk (each socket read is bounded by the deadline: see
-    :class:`_DeadlineSocket`) and decode it as it comes (:class:`BodyDecoder`).
+    :class:`_DeadlineReader`) and decode it as it comes (:class:`BodyDecoder`).
     """
     raw = response.raw
     decoder = BodyDecoder(response.headers.get("content-encoding"))

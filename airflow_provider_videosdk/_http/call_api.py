@@ -8,16 +8,18 @@ have left; reading and ending a call may be retried.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_videosdk.calls import attempt_of, call_id_of
+from airflow_provider_videosdk._http.policy import ApiRequest, shape_error
+from airflow_provider_videosdk.calls import attempt_of, call_id_of, identified, with_attempt
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.policy import ApiRequest, shape_error
 from airflow_provider_videosdk.validation import clean_path_id, clean_text
 
 if TYPE_CHECKING:
+    from airflow_provider_videosdk._http.config import VideoSDKConfig
     from airflow_provider_videosdk.calls import SipCall
 
 CALL_PATH = "/v2/sip/call"
@@ -244,3 +246,115 @@ class CallSearch:
             )
         self.listing.page += 1
         return False
+
+
+class Placement:
+    """
+    Placing one call: the request, how to read its answer, and what to say when its outcome is unknown.
+
+    The I/O is the caller's (sync or async): send :attr:`request`; on success :meth:`answered`; on
+    :class:`VideoSDKOutcomeUnknownError`, unless not :meth:`reconcilable`, look the call up
+    (:class:`Reconciliation`) and :meth:`settle` with what was found.
+    """
+
+    def __init__(self, call: SipCall) -> None:
+        self.call = with_attempt(identified(call))
+        #: When the POST began (Unix time): calls older than this (less the clock skew) are not it.
+        self.began = time.time()
+        self.request = place_call_request(self.call)
+
+    def answered(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The placed call, from the POST's answer."""
+        return placed_call_of(answer, self.request.where)
+
+    @staticmethod
+    def reconcilable(error: VideoSDKOutcomeUnknownError) -> bool:
+        """
+        False when an interruption (task timeout, termination) caused the error: the task must stop
+        now, and a later try (or the intent store) takes over.
+        """
+        cause = error.__cause__
+        return cause is None or isinstance(cause, Exception)
+
+    def looking_up(self, error: VideoSDKOutcomeUnknownError, config: VideoSDKConfig, log: Any) -> None:
+        """Say that the call is being looked up, for how long."""
+        if config.reconcile_timeout > 0:
+            log.warning("%s. Looking the call up for up to %gs before giving up.", error, config.reconcile_timeout)
+
+    def settle(
+        self,
+        error: VideoSDKOutcomeUnknownError,
+        found: dict[str, Any] | None,
+        config: VideoSDKConfig,
+        log: Any,
+    ) -> dict[str, Any]:
+        """The call the look-up found; raises ``error``, with what was looked for, when it found none."""
+        call, window = self.call, config.reconcile_timeout
+        if found is None:
+            looked = f"; no call for participant {call.participant_id} appeared in meeting {call.meeting_id}'s calls"
+            looked += f" within {window:g}s" if window > 0 else " (reconcile_timeout is 0: not looked up)"
+            raise VideoSDKOutcomeUnknownError(
+                f"{error}{looked}", status=error.status, api_message=error.api_message, request_id=error.request_id
+            ) from None
+        log.warning(
+            "VideoSDK did place the call: found call %s (participant %s, status %s) in meeting %s; not dialling again",
+            found["id"],
+            call.participant_id,
+            found.get("status"),
+            call.meeting_id,
+        )
+        return found
+
+
+class Reconciliation:
+    """
+    Look for the call one attempt placed for at most ``reconcile_timeout`` seconds in all: the window
+    is absolute across pages and look-ups, and a failed look-up is tried again after a pause.
+
+    The I/O is the caller's (sync or async)::
+
+        while (look_up := reconciliation.next_request()) is not None:
+            request, budget = look_up
+            try:
+                reconciliation.feed(send(request, budget=budget))
+            except VideoSDKError as exc:
+                reconciliation.failed(exc)
+            if reconciliation.found is not None:
+                return reconciliation.found
+            sleep(reconciliation.pause())
+        return None
+    """
+
+    def __init__(self, call: SipCall, began: float, config: VideoSDKConfig, log: Any) -> None:
+        self.call = call
+        self.not_before = began - config.clock_skew
+        self.deadline = time.monotonic() + config.reconcile_timeout
+        self.log = log
+        self.search: CallSearch | None = None
+        self.found: dict[str, Any] | None = None
+
+    def next_request(self) -> tuple[ApiRequest, float] | None:
+        """The next page to read and the seconds left for it; None when the window is over."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return None
+        if self.search is None:
+            self.search = CallSearch(self.call, self.not_before)
+        return self.search.request(), left
+
+    def feed(self, answer: Any) -> None:
+        """Take one page; a search that read its last page without the call starts again after a pause."""
+        if self.search is not None and self.search.feed(answer):
+            self.found = self.search.found
+            self.search = None
+
+    def failed(self, error: VideoSDKError) -> None:
+        """A look-up failed: say so and start again after a pause."""
+        self.log.warning("Looking the call up failed (%s); trying again", error)
+        self.search = None
+
+    def pause(self) -> float:
+        """Seconds to wait before the next request: none between pages, a while between look-ups."""
+        if self.search is not None:
+            return 0.0
+        return max(0.0, min(RECONCILE_INTERVAL, self.deadline - time.monotonic()))

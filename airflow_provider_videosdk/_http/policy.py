@@ -20,18 +20,18 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from airflow_provider_videosdk._http.body import BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
-from airflow_provider_videosdk.hooks.body import BodyTooLarge, UndecodableBody
 from airflow_provider_videosdk.validation import excerpt
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from airflow_provider_videosdk.hooks.videosdk import VideoSDKConfig
+    from airflow_provider_videosdk._http.config import VideoSDKConfig
 
 REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
 AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
@@ -144,6 +144,16 @@ class RawResponse:
     body: bytes
 
 
+@dataclass(frozen=True)
+class Step:
+    """What to do after one attempt: return :attr:`answer`, or wait :attr:`retry_in` seconds and try again."""
+
+    #: The JSON object asked for (or a list, where the request allows one); None: try again.
+    answer: dict[str, Any] | None = None
+    #: Seconds to wait before the next attempt (when there is no answer).
+    retry_in: float = 0.0
+
+
 class _Retry(Exception):
     """Internal: the attempt failed in a way that may be retried, after ``retry_after`` if given."""
 
@@ -197,23 +207,23 @@ class Exchange:
         self._attempt_timeout = timeout
         return timeout, Progress(watch=self.watch)
 
-    def answered(self, response: RawResponse) -> dict[str, Any] | float:
-        """The JSON object asked for, or seconds to wait before the next attempt; raises when done failing."""
+    def answered(self, response: RawResponse) -> Step:
+        """The JSON object asked for, or a wait before the next attempt; raises when done failing."""
         try:
-            return self._judge(response)
+            return Step(answer=self._judge(response))
         except _Retry as retry:
             if retry.refused:
                 self._not_processed()
-            return self._wait_or_give_up(retry)
+            return Step(retry_in=self._wait_or_give_up(retry))
 
-    def failed(self, progress: Progress, exc: BaseException) -> float:
-        """After a transport failure: seconds to wait before the next attempt; raises when it may not be retried."""
+    def failed(self, progress: Progress, exc: BaseException) -> Step:
+        """After a transport failure: a wait before the next attempt; raises when it may not be retried."""
         if isinstance(exc, WatchFailed):
             raise VideoSDKError(f"{self.request.where}: not sent, because {exc}") from exc.cause
         try:
             self._judge_failure(failure_phase(progress), exc)
         except _Retry as retry:
-            return self._wait_or_give_up(retry)
+            return Step(retry_in=self._wait_or_give_up(retry))
 
     def _not_processed(self) -> None:
         """VideoSDK's answer proves it did not carry the request out: tell the watch (best effort)."""
@@ -343,6 +353,14 @@ class Exchange:
             api_message=err.api_message,
             request_id=err.request_id,
         ) from None
+
+
+def within(config: VideoSDKConfig, budget: float | None) -> VideoSDKConfig:
+    """``config`` with its timeout and retry budget cut to ``budget`` seconds (a bounded look-up)."""
+    if budget is None:
+        return config
+    budget = max(budget, 0.1)
+    return replace(config, timeout=min(config.timeout, budget), retry_max_wait=min(config.retry_max_wait, budget))
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -1,4 +1,4 @@
-"""The seed API's routes: ``POST /v2/sip/outbound-call``, rooms, and ``GET /v2/sessions``."""
+"""The outbound-call API's routes: ``POST /v2/sip/outbound-call``, rooms, and ``GET /v2/sessions``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from airflow_provider_videosdk.testing.emulator.state import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_videosdk.testing.emulator.core import VideoSDKEmulator
+    from airflow_provider_videosdk.testing.emulator.host import Emulator
 
 CALL_FIELDS = {"to", "from", "displayName", "meetingId", "trunkId", "participantId"}
 
@@ -41,7 +41,7 @@ def session_json(session: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def outbound_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
+def outbound_call(emu: Emulator, body: Any) -> dict[str, Any]:
     """``POST /v2/sip/outbound-call``: validate, record the call, answer with its participant ID."""
     if not isinstance(body, dict):
         raise bad_request("Body must be a JSON object")
@@ -62,8 +62,8 @@ def outbound_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
     if "from" in body and body["from"] not in numbers:
         raise bad_request("from must be one of the trunk's numbers")
     now = time.time()
-    with emu._lock:
-        after = emu._state.answers.get(body["to"], emu.answer_after)
+    with emu.lock:
+        after = emu.state.answers.get(body["to"], emu.answer_after)
         call = {
             **body,
             "from": body.get("from", numbers[0]),
@@ -71,16 +71,16 @@ def outbound_call(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
             "placedAt": now,
             "answerAt": None if after is None else now + after,
         }
-        emu._state.calls.append(call)
+        emu.state.calls.append(call)
     return {"statusCode": 200, "message": "Success", "participantId": call["participantId"]}
 
 
-def create_room(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
+def create_room(emu: Emulator, body: Any) -> dict[str, Any]:
     """``POST /v2/rooms``, idempotent on ``customRoomId``."""
     body = body if isinstance(body, dict) else {}
     custom = body.get("customRoomId")
-    with emu._lock:
-        for room in emu._state.rooms.values():
+    with emu.lock:
+        for room in emu.state.rooms.values():
             if custom and room["customRoomId"] == custom:
                 return room
         room_id = "-".join(secrets.token_hex(2) for _ in range(3))
@@ -91,32 +91,32 @@ def create_room(emu: VideoSDKEmulator, body: Any) -> dict[str, Any]:
             "createdAt": now_iso(),
             "id": secrets.token_hex(12),
         }
-        emu._state.rooms[room_id] = room
+        emu.state.rooms[room_id] = room
         return room
 
 
-def validate_room(emu: VideoSDKEmulator, room_id: str) -> dict[str, Any]:
+def validate_room(emu: Emulator, room_id: str) -> dict[str, Any]:
     """``GET /v2/rooms/validate/{roomId}``."""
-    room = emu._state.rooms.get(room_id)
+    room = emu.state.rooms.get(room_id)
     if room is None:
         raise Reply(404, {"statusCode": 404, "message": "Room not found"})
     return room
 
 
-def sessions(emu: VideoSDKEmulator, query: dict[str, list[str]]) -> dict[str, Any]:
+def sessions(emu: Emulator, query: dict[str, list[str]]) -> dict[str, Any]:
     """Seeded sessions plus, per meeting, one ongoing session of who answered a call (either API); newest first."""
     room_id = query["roomId"][0] if query.get("roomId") else None
     page = positive_int(query, "page", 1)
     per_page = positive_int(query, "perPage", 20)
     now = time.time()
-    with emu._lock:
+    with emu.lock:
         joins: list[tuple[str, str, str, float, float | None]] = [
             (c["meetingId"], c["participantId"], c["displayName"], c["answerAt"], None)
-            for c in emu._state.calls
+            for c in emu.state.calls
             if c["answerAt"] is not None and c["answerAt"] <= now
         ]
-        joins += [join for call in emu._state.sip_calls if (join := call.join(now)) is not None]
-        found = [s for s in emu._state.sessions if room_id is None or s["roomId"] == room_id]
+        joins += [join for call in emu.state.sip_calls if (join := call.join(now)) is not None]
+        found = [s for s in emu.state.sessions if room_id is None or s["roomId"] == room_id]
     by_room: dict[str, list[tuple[str, str, float, float | None]]] = {}
     for room, pid, name, joined, left in joins:
         if room_id is None or room == room_id:

@@ -1,0 +1,1 @@
+"""The HTTP layer under the hook: request policy, transports, connection settings and call-API decisions."""
