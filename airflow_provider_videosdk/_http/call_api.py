@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_videosdk._http.policy import ApiRequest, shape_error
+from airflow_provider_videosdk._http.errors import shape_error
+from airflow_provider_videosdk._http.policy import ApiRequest
 from airflow_provider_videosdk.calls import attempt_of, call_id_of, identified, with_attempt
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import clean_path_id, clean_text

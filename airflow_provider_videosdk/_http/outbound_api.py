@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk import conn_fields
 from airflow_provider_videosdk._http.call_api import parse_when
-from airflow_provider_videosdk._http.policy import ApiRequest, shape_error
+from airflow_provider_videosdk._http.errors import shape_error
+from airflow_provider_videosdk._http.policy import ApiRequest
 from airflow_provider_videosdk.exceptions import VideoSDKError
 from airflow_provider_videosdk.validation import clean_id
 

@@ -14,17 +14,24 @@ decision is made here, once, for both:
 
 from __future__ import annotations
 
-import email.utils
 import enum
-import json
 import random
-import re
 import time
 from dataclasses import dataclass, replace
-from datetime import timezone
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_provider_videosdk._http.body import BodyTooLarge, UndecodableBody
+from airflow_provider_videosdk._http.errors import (
+    AUTH_HINT,
+    PROXY_HINT,
+    REQUEST_ID_HEADERS,
+    api_message,
+    describe,
+    json_or_none,
+    parse_retry_after,
+    plain_http_answered,
+    rid,
+)
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import excerpt
 
@@ -32,13 +39,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from airflow_provider_videosdk._http.config import VideoSDKConfig
-
-REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "request-id", "x-correlation-id")
-AUTH_HINT = "; check the connection's API key and secret (or token) and the token's permissions"
-PROXY_HINT = (
-    "; the answer came from a proxy or through one: check HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY "
-    "(and the proxy's own rules) before the connection's API key"
-)
 
 
 class Phase(enum.Enum):
@@ -259,7 +259,7 @@ class Exchange:
     def _judge(self, response: RawResponse) -> dict[str, Any]:
         req, status = self.request, response.status
         request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
-        data = _json_or_none(response.body)
+        data = json_or_none(response.body)
         if 200 <= status < 300:
             if req.allow_list and isinstance(data, list):
                 return data  # type: ignore[return-value]
@@ -269,12 +269,12 @@ class Exchange:
                 problem = f"no {req.require}"
             else:
                 return data
-            self._final(VideoSDKError(f"{req.where}: VideoSDK answered {status} with {problem}{_rid(request_id)}"))
+            self._final(VideoSDKError(f"{req.where}: VideoSDK answered {status} with {problem}{rid(request_id)}"))
         if 300 <= status < 400:
             location = excerpt(response.headers.get("location", "nowhere"), self.config.log_full_numbers)
             text = f"{req.where}: VideoSDK answered {status}, a redirect to {location} (redirects are not followed)"
-            self._final(VideoSDKError(text + _rid(request_id), status=status, request_id=request_id))
-        api_message = excerpt(_api_message(data, response.body), self.config.log_full_numbers)
+            self._final(VideoSDKError(text + rid(request_id), status=status, request_id=request_id))
+        message = excerpt(api_message(data, response.body), self.config.log_full_numbers)
         via = response.headers.get("via")
         if status == 407:  # only a proxy asks for proxy credentials
             who, hint = "a proxy", PROXY_HINT
@@ -282,8 +282,8 @@ class Exchange:
             who, hint = f"VideoSDK or a proxy (Via: {excerpt(via)})", PROXY_HINT if status in (401, 403) else ""
         else:
             who, hint = "VideoSDK", AUTH_HINT if status in (401, 403) else ""
-        text = f"{req.where}: {who} answered {status}: {api_message}{_rid(request_id)}{hint}"
-        err = VideoSDKError(text, status=status, api_message=api_message, request_id=request_id)
+        text = f"{req.where}: {who} answered {status}: {message}{rid(request_id)}{hint}"
+        err = VideoSDKError(text, status=status, api_message=message, request_id=request_id)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         # 429 was never processed. A 503 that says when to come back was refused, not half-done;
         # without Retry-After a 503 on a POST is as ambiguous as any other 5xx.
@@ -361,81 +361,3 @@ def within(config: VideoSDKConfig, budget: float | None) -> VideoSDKConfig:
         return config
     budget = max(budget, 0.1)
     return replace(config, timeout=min(config.timeout, budget), retry_max_wait=min(config.retry_max_wait, budget))
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """``Retry-After`` as seconds to wait (delta-seconds or an HTTP date, never negative); None if absent or odd."""
-    if not value:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"[0-9]+", value, re.ASCII):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now())
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and its causes, outermost first (urllib3's ``reason``, ``__cause__``/``__context__``, a last arg)."""
-    chain = [exc]
-    for _ in range(8):
-        seen = chain[-1]
-        reason = getattr(seen, "reason", None)
-        inner = reason if isinstance(reason, BaseException) else seen.__cause__ or seen.__context__
-        if inner is None and seen.args and isinstance(seen.args[-1], BaseException):
-            inner = seen.args[-1]
-        if inner is None or inner in chain:
-            break
-        chain.append(inner)
-    return chain
-
-
-def describe(exc: BaseException) -> str:
-    """The innermost cause's class name, e.g. ``ConnectionRefusedError``; never the message (it may hold a URL)."""
-    return type(_causes(exc)[-1]).__name__
-
-
-# What OpenSSL says when the server's first bytes are not a TLS record (e.g. "HTTP/1.0 400"):
-# WRONG_VERSION_NUMBER (OpenSSL 1.1-3.1), RECORD_LAYER_FAILURE and PACKET_LENGTH_TOO_LONG (3.2+), HTTP_REQUEST.
-_PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "HTTP_REQUEST")
-
-
-def plain_http_answered(exc: BaseException) -> bool:
-    """True when ``exc`` (or a cause of it) is a TLS handshake that a plain-HTTP server answered."""
-    for seen in _causes(exc):
-        if isinstance(seen, OSError) and type(seen).__name__.startswith("SSL"):
-            text = f"{getattr(seen, 'reason', '')} {seen}".upper().replace(" ", "_")
-            if any(reason in text for reason in _PLAIN_HTTP_REASONS):
-                return True
-    return False
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body else None
-    except ValueError:
-        return None
-
-
-def _api_message(data: Any, body: bytes) -> str:
-    if isinstance(data, dict):
-        for key in ("message", "error", "msg", "statusMessage"):
-            value = data.get(key)
-            if isinstance(value, dict):
-                value = value.get("message")
-            if isinstance(value, str) and value:
-                return value
-    return body[:4096].decode("utf-8", "replace").strip() or "(empty body)"
-
-
-def _rid(request_id: str | None) -> str:
-    return f" (request id {request_id})" if request_id else ""
-
-
-def shape_error(where: str, what: str) -> VideoSDKError:
-    """An answer of an unexpected shape, naming the endpoint and what was wrong."""
-    return VideoSDKError(f"{where}: VideoSDK's answer has an unexpected shape: {what}")

@@ -9,8 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
+from airflow_provider_videosdk._http.errors import plain_http_answered
 from airflow_provider_videosdk._http.outbound_api import outbound_call_request
-from airflow_provider_videosdk._http.policy import Exchange, Progress, plain_http_answered
+from airflow_provider_videosdk._http.policy import Exchange, Progress
 from airflow_provider_videosdk.calls import OutboundCall
 from airflow_provider_videosdk.exceptions import VideoSDKError
 
