@@ -93,6 +93,8 @@ class IncidentNotifier(BaseNotifier):
                 opened = _failure(exc)
         if opened is not False:
             self._phone_first_level(key, now, None if opened is True else opened)
+        if opened is True:  # checked after the phones ring: it must not delay the first call
+            _run_sync(self._check_unpaused(settings))
 
     async def async_notify(self, context: Context) -> None:
         """Open the incident from the triggerer (deadline alerts): natively async."""
@@ -111,6 +113,8 @@ class IncidentNotifier(BaseNotifier):
                 opened = _failure(exc)
         if opened is not False:
             await self._aphone_first_level(key, now, None if opened is True else opened)
+        if opened is True:
+            await self._check_unpaused(settings)
 
     def _unusable(self, exc: Exception) -> str:
         return f"the {self.airflow_conn_id} connection cannot be used: {_failure(exc)}"
@@ -142,14 +146,24 @@ class IncidentNotifier(BaseNotifier):
                 )
                 return False
             self.log.info("Opened incident %s: run %s of %s", key, run_id, self.escalation_dag_id)
-            if (await api.dag(self.escalation_dag_id)).get("is_paused"):
-                self.log.error(
-                    "The escalation DAG %s is paused: run %s stays queued, and nobody beyond the first level "
-                    "is phoned, until it is unpaused",
-                    self.escalation_dag_id,
-                    run_id,
-                )
         return True
+
+    async def _check_unpaused(self, settings: ApiSettings) -> None:
+        """After the first level was phoned: say so if the escalation DAG is paused (its run stays queued)."""
+        from airflow_provider_videosdk.incidents.api import AirflowApi
+
+        try:
+            async with AirflowApi(settings) as api:
+                paused = (await api.dag(self.escalation_dag_id)).get("is_paused")
+        except Exception as exc:
+            self.log.warning("Could not tell whether %s is paused: %s", self.escalation_dag_id, _failure(exc))
+            return
+        if paused:
+            self.log.error(
+                "The escalation DAG %s is paused: its run stays queued, and nobody beyond the first level "
+                "is phoned, until it is unpaused",
+                self.escalation_dag_id,
+            )
 
     # -- the first level: phoned here, at once; the run adopts these calls ------------------------
 
