@@ -76,7 +76,9 @@ def check_storm(api: Api, emulator: EmulatorClient, runs: dict[str, str]) -> tup
     escalations = _runs(api, STORM_ESCALATION)
     calls = [c for c in emulator.sip_calls() if c["to"] in (STORM_L1, STORM_L2)]
     first_ring = min((c["placedAt"] for c in calls), default=float("nan"))
-    opener_end = ends[opened[0]] if len(opened) == 1 and ends[opened[0]] else float("nan")
+    # When the opening task failed: its log's "Task failed with exception" (its end_date comes after
+    # its failure callback, which now places the first call).
+    opener_end = _failed_at(api, runs, opened[0]) if len(opened) == 1 else float("nan")
     spread = max(e for e in ends.values() if e) - min(e for e in ends.values() if e)
     ring = first_ring - opener_end
     ok = (
@@ -94,14 +96,25 @@ def check_storm(api: Api, emulator: EmulatorClient, runs: dict[str, str]) -> tup
     )
 
 
+def _failed_at(api: Api, runs: dict[str, str], key: tuple[str, str]) -> float:
+    """When task ``key`` (dag id, task id) logged that it failed, Unix time (NaN if it did not)."""
+    for entry in api.log_entries(key[0], runs[key[0]], key[1], 1):
+        if isinstance(entry, dict) and entry.get("event") == "Task failed with exception":
+            return parse_time(entry.get("timestamp")) or float("nan")
+    return float("nan")
+
+
 def check_storm_summary(api: Api) -> tuple[bool, str]:
     (run,) = _runs(api, STORM_ESCALATION)
     wait_for("the storm's escalation to end", functools.partial(ended, api, STORM_ESCALATION, run["dag_run_id"]), 90)
     state = api.run_state(STORM_ESCALATION, run["dag_run_id"])
     log = api.log(STORM_ESCALATION, run["dag_run_id"], "summary", 1)
     headline = f"Incident e2e-storm: acknowledged by {mask_phone(STORM_L1)} (answered at level_1)"
-    ok = state.startswith("success") and headline in log
-    return ok, f"escalation run {state}; summary: {_headline(log)}"
+    # The opening failure phoned level 1; the run's call task must have adopted that call, not dialled.
+    adopted = "placed this call already" in api.log(STORM_ESCALATION, run["dag_run_id"], "level_1.call_1", 1)
+    ok = state.startswith("success") and headline in log and adopted
+    call = "adopted" if adopted else "NOT adopted"
+    return ok, f"escalation run {state}; level 1's call {call}; summary: {_headline(log)}"
 
 
 def _headline(log: str) -> str:

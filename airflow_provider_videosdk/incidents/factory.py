@@ -90,13 +90,16 @@ def _tasks(policy: EscalationPolicy) -> None:
 
 
 def _level(policy: EscalationPolicy, step: Step, room: Any, head: Any) -> list[Any]:
+    from airflow_provider_videosdk.incidents.operators import FirstLevelCallOperator
     from airflow_provider_videosdk.operators.sip import SipCallOperator
     from airflow_provider_videosdk.sensors.sip import SipCallStatusSensor
 
     waits: list[Any] = []
     route: dict[str, Any] = policy.route
+    first = step.round == 1 and step.index == 1  # the notifier that opened the incident phoned these
     for index, callee in enumerate(step.level.callees):
-        call = SipCallOperator(
+        adopt: dict[str, Any] = {"callee_index": index} if first else {}
+        call = (FirstLevelCallOperator if first else SipCallOperator)(
             task_id=f"call_{index + 1}",
             to=callee,
             meeting_id=room.output,
@@ -106,6 +109,7 @@ def _level(policy: EscalationPolicy, step: Step, room: Any, head: Any) -> list[A
             metadata={"incident_run": "{{ run_id }}", "level": step.group_id},
             videosdk_conn_id=policy.videosdk_conn_id,
             **route,
+            **adopt,
         )
         wait = SipCallStatusSensor(
             task_id=f"wait_{index + 1}",

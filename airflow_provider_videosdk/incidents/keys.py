@@ -43,3 +43,27 @@ def incident_run_id(key: str, now: float, bucket_seconds: int = DEFAULT_BUCKET_S
     if not RUN_ID_RE.fullmatch(run_id):  # safe_key only keeps allowed characters: this cannot happen
         raise AssertionError(f"run id {run_id!r} does not match {RUN_ID_RE.pattern}")
     return run_id
+
+
+#: The run's conf key that says the notifier which opened the incident phones its first level itself
+#: (the value: when it began, Unix time); the run's first-level calls then adopt those calls.
+FIRST_LEVEL_KEY = "first_level_phoned_from"
+#: Seconds after opening within which the notifier may begin its first-level POSTs, and the
+#: wall-clock budget of each (retries included); a run's first-level task waits for them that long.
+FIRST_CALL_SEND_BY = 10.0
+FIRST_CALL_BUDGET = 15.0
+
+
+def first_call_ids(run_id: str, callee_index: int) -> tuple[str, str]:
+    """
+    The participant id and attempt token of the first level's call to callee ``callee_index`` (0-based)
+    in run ``run_id``: derived from the run id alone, so that the notifier which places the call and
+    the run's task that adopts it agree without passing anything but the run id.
+    """
+    digest = hashlib.sha256(f"{run_id}|first-level|{callee_index}".encode()).hexdigest()
+    return f"incident-{digest[:16]}", digest[16:48]
+
+
+def first_call_wait(opened_at: float, request_timeout: float, clock_skew: float) -> float:
+    """Until when (Unix time) a run's first-level task looks for the notifier's call before dialling itself."""
+    return opened_at + FIRST_CALL_SEND_BY + FIRST_CALL_BUDGET + request_timeout + clock_skew

@@ -4,9 +4,11 @@ The incident notifier: a failure opens one incident (one escalation run) however
 It renders the incident key and creates the escalation DAG's run through Airflow's public REST API,
 with a run id made from the key and a time bucket. The run id is the lock: the first failure creates
 the run and opens the incident; every other failure of the same incident gets 409 and has joined it
-(logged; nobody is phoned). When Airflow's API cannot be reached or refuses, or the escalation DAG
-is paused (its runs would stay queued), the notifier phones the policy's first level itself: a lost
-incident is worse than a second call.
+(logged; nobody is phoned). The failure that opened it phones the first level itself at once, with
+participant ids and attempt tokens derived from the run id (``keys.first_call_ids``): the run's
+first-level calls find these calls and adopt them instead of dialling, so the first ring does not
+wait for the scheduler. When Airflow's API cannot be reached or refuses, the notifier phones the
+first level all the same and logs why: a lost incident is worse than a second call.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import copy
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_videosdk.incidents.keys import DEFAULT_BUCKET_SECONDS
 from airflow_provider_videosdk.validation import clean_id, clean_int, clean_text
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 #: The default key: the failing DAG's id (a deadline's context has ``dag_run`` but no ``dag``).
 DEFAULT_KEY = "{{ dag.dag_id if dag is defined and dag else dag_run.dag_id }}"
 MAX_KEY_LENGTH = 200
+_T = TypeVar("_T")
 
 
 class IncidentNotifier(BaseNotifier):
@@ -82,14 +85,16 @@ class IncidentNotifier(BaseNotifier):
         try:
             settings = AirflowApiHook(self.airflow_conn_id).settings()
         except Exception as exc:  # a missing or bad connection: the incident must not be lost for it
-            why: str | None = self._unusable(exc)
+            opened: bool | str = self._unusable(exc)
         else:
             try:
-                why = _run_sync(self._open(settings, key, now, context))
+                opened = _run_sync(self._open(settings, key, now, context))
             except Exception as exc:
-                why = _failure(exc)
-        if why is not None:
-            self._phone_directly(key, now, why)
+                opened = _failure(exc)
+        if opened is not False:
+            self._phone_first_level(key, now, None if opened is True else opened)
+        if opened is True:  # checked after the phones ring: it must not delay the first call
+            _run_sync(self._check_unpaused(settings))
 
     async def async_notify(self, context: Context) -> None:
         """Open the incident from the triggerer (deadline alerts): natively async."""
@@ -100,14 +105,16 @@ class IncidentNotifier(BaseNotifier):
         try:
             settings = ApiSettings.from_connection(await aget_connection(self.airflow_conn_id))
         except Exception as exc:
-            why: str | None = self._unusable(exc)
+            opened: bool | str = self._unusable(exc)
         else:
             try:
-                why = await self._open(settings, key, now, context)
+                opened = await self._open(settings, key, now, context)
             except Exception as exc:
-                why = _failure(exc)
-        if why is not None:
-            await self._aphone_directly(key, now, why)
+                opened = _failure(exc)
+        if opened is not False:
+            await self._aphone_first_level(key, now, None if opened is True else opened)
+        if opened is True:
+            await self._check_unpaused(settings)
 
     def _unusable(self, exc: Exception) -> str:
         return f"the {self.airflow_conn_id} connection cannot be used: {_failure(exc)}"
@@ -117,13 +124,17 @@ class IncidentNotifier(BaseNotifier):
     def _key(self) -> str:
         return clean_text("incident_key", self.incident_key, max_length=MAX_KEY_LENGTH)
 
-    async def _open(self, settings: ApiSettings, key: str, now: float, context: Context) -> str | None:
-        """Create the escalation's run; None when the incident is open (by us or before), else why not."""
+    async def _open(self, settings: ApiSettings, key: str, now: float, context: Context) -> bool | str:
+        """
+        Create the escalation's run: True when this failure opened the incident (it then phones the
+        first level), False when it joined one open already, else why it could not be opened.
+        """
         from airflow_provider_videosdk.incidents.api import AirflowApi
-        from airflow_provider_videosdk.incidents.keys import incident_run_id
+        from airflow_provider_videosdk.incidents.keys import FIRST_LEVEL_KEY, incident_run_id
 
         run_id = incident_run_id(key, now, self.bucket_seconds)
-        conf = {"incident_key": key, "opened_at": now, "source": _source(context)}
+        # Whoever sends this conf phones the first level itself; the run's first-level calls adopt those calls.
+        conf = {"incident_key": key, "opened_at": now, "source": _source(context), FIRST_LEVEL_KEY: now}
         async with AirflowApi(settings) as api:
             created = await api.create_run(self.escalation_dag_id, run_id, conf)
             if not created:
@@ -133,70 +144,133 @@ class IncidentNotifier(BaseNotifier):
                     run_id,
                     self.escalation_dag_id,
                 )
-                return None
+                return False
             self.log.info("Opened incident %s: run %s of %s", key, run_id, self.escalation_dag_id)
-            if (await api.dag(self.escalation_dag_id)).get("is_paused"):
-                return (
-                    f"the escalation DAG {self.escalation_dag_id} is paused: run {run_id} stays queued until unpaused"
-                )
-        return None
+        return True
 
-    # -- when Airflow cannot escalate: phone the first level ---------------------------------------
+    async def _check_unpaused(self, settings: ApiSettings) -> None:
+        """After the first level was phoned: say so if the escalation DAG is paused (its run stays queued)."""
+        from airflow_provider_videosdk.incidents.api import AirflowApi
+
+        try:
+            async with AirflowApi(settings) as api:
+                paused = (await api.dag(self.escalation_dag_id)).get("is_paused")
+        except Exception as exc:
+            self.log.warning("Could not tell whether %s is paused: %s", self.escalation_dag_id, _failure(exc))
+            return
+        if paused:
+            self.log.error(
+                "The escalation DAG %s is paused: its run stays queued, and nobody beyond the first level "
+                "is phoned, until it is unpaused",
+                self.escalation_dag_id,
+            )
+
+    # -- the first level: phoned here, at once; the run adopts these calls ------------------------
 
     def _calls(self, key: str, now: float) -> tuple[str, list[SipCall]]:
-        from airflow_provider_videosdk.calls import SipCall, identified
-        from airflow_provider_videosdk.incidents.keys import incident_run_id
+        """The incident's meeting (its custom id) and the first level's calls, identified by the run id."""
+        from dataclasses import replace
 
-        room = incident_run_id(key, now, self.bucket_seconds)  # the meeting the escalation run would use
+        from airflow_provider_videosdk.calls import ATTEMPT_KEY, SipCall
+        from airflow_provider_videosdk.incidents.keys import first_call_ids, incident_run_id
+
+        run_id = incident_run_id(key, now, self.bucket_seconds)  # also the meeting's custom id
         level = self.policy.levels[0]
-        calls = [
-            identified(
-                SipCall.build(
-                    to=callee,
-                    meeting_id=room,  # replaced by the room's id once created
-                    from_number=self.policy.from_number,
-                    display_name="On-call (incident)",
-                    ringing_timeout=level.ring_seconds,
-                    metadata={"incident_key": key[:200]},
-                    **self.policy.route,
-                )
+        calls = []
+        for index, callee in enumerate(level.callees):
+            participant_id, attempt = first_call_ids(run_id, index)
+            call = SipCall.build(
+                to=callee,
+                meeting_id=run_id,  # replaced by the room's id once created
+                from_number=self.policy.from_number,
+                display_name="On-call (incident)",
+                participant_id=participant_id,
+                ringing_timeout=level.ring_seconds,
+                metadata={"incident_key": key[:200]},
+                **self.policy.route,
             )
-            for callee in level.callees
-        ]
-        return room, calls
+            # The token the run's first-level task looks for (checked fields refuse it from users).
+            calls.append(replace(call, metadata={**(call.metadata or {}), ATTEMPT_KEY: attempt}))
+        return run_id, calls
 
-    def _phone_directly(self, key: str, now: float, why: str) -> None:
+    def _phone_first_level(self, key: str, now: float, why: str | None) -> None:
         from dataclasses import replace
 
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+        from airflow_provider_videosdk.incidents.keys import FIRST_CALL_BUDGET
 
-        self.log.error("Could not open incident %s through Airflow (%s): phoning the first level directly", key, why)
+        self._say_why(key, why)
         custom_room, calls = self._calls(key, now)
-        hook = VideoSDKHook(self.policy.videosdk_conn_id)
+        hook = VideoSDKHook(self.policy.videosdk_conn_id, retry_max_wait=FIRST_CALL_BUDGET)
         try:
             room_id = hook.create_room(custom_room)["roomId"]
             for call in calls:
-                placed = hook.place_call(replace(call, meeting_id=room_id))
-                self.log.info("Phoned %s directly: call %s", hook.phone_for_log(call.to), placed.get("id"))
+                if not self._in_time(key, now, why):
+                    return
+                try:
+                    placed = hook.place_call(replace(call, meeting_id=room_id))
+                except Exception as exc:  # the others still ring; the run adopts this call or dials it
+                    self._not_placed(hook.phone_for_log(call.to), exc)
+                else:
+                    self.log.info("Phoned %s: call %s", hook.phone_for_log(call.to), placed.get("id"))
         finally:
             hook.close()
 
-    async def _aphone_directly(self, key: str, now: float, why: str) -> None:
+    async def _aphone_first_level(self, key: str, now: float, why: str | None) -> None:
         from dataclasses import replace
 
         from airflow_provider_videosdk._http.policy import ApiRequest
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
+        from airflow_provider_videosdk.incidents.keys import FIRST_CALL_BUDGET
 
-        self.log.error("Could not open incident %s through Airflow (%s): phoning the first level directly", key, why)
+        self._say_why(key, why)
         custom_room, calls = self._calls(key, now)
-        hook = VideoSDKHook(self.policy.videosdk_conn_id)
+        hook = VideoSDKHook(self.policy.videosdk_conn_id, retry_max_wait=FIRST_CALL_BUDGET)
         async with hook.async_client() as client:
             room = await client.send(
                 ApiRequest("POST", "/v2/rooms", json={"customRoomId": custom_room}, idempotent=True, require="roomId")
             )
             for call in calls:
-                placed = await client.place_call(replace(call, meeting_id=str(room["roomId"])))
-                self.log.info("Phoned %s directly: call %s", hook.phone_for_log(call.to), placed.get("id"))
+                if not self._in_time(key, now, why):
+                    return
+                try:
+                    placed = await client.place_call(replace(call, meeting_id=str(room["roomId"])))
+                except Exception as exc:
+                    self._not_placed(hook.phone_for_log(call.to), exc)
+                else:
+                    self.log.info("Phoned %s: call %s", hook.phone_for_log(call.to), placed.get("id"))
+
+    def _not_placed(self, callee: str, exc: Exception) -> None:
+        self.log.error(
+            "Phoning %s failed (%s): the escalation run adopts the call if it was placed, else dials it",
+            callee,
+            _failure(exc),
+        )
+
+    def _say_why(self, key: str, why: str | None) -> None:
+        if why is None:
+            self.log.info("Incident %s: phoning the first level now; the escalation run goes on from these calls", key)
+        else:
+            self.log.error(
+                "Could not open incident %s through Airflow (%s): phoning the first level directly", key, why
+            )
+
+    def _in_time(self, key: str, now: float, why: str | None) -> bool:
+        """
+        Whether a first-level POST may still begin: always when no run may exist (a lost incident is
+        worse), else only within ``FIRST_CALL_SEND_BY`` of opening; after that the run's own
+        first-level task, which stops waiting for these calls, dials.
+        """
+        from airflow_provider_videosdk.incidents.keys import FIRST_CALL_SEND_BY
+
+        if why is not None or time.time() <= now + FIRST_CALL_SEND_BY:
+            return True
+        self.log.warning(
+            "Incident %s: %g s passed since it was opened; the escalation run phones the rest of the first level",
+            key,
+            FIRST_CALL_SEND_BY,
+        )
+        return False
 
 
 #: The notifier under the conventional ``send_…`` name: ``on_failure_callback=send_videosdk_incident(...)``.
@@ -223,13 +297,13 @@ def _source(context: Context) -> dict[str, Any]:
     }
 
 
-def _run_sync(coro: Coroutine[Any, Any, str | None]) -> str | None:
+def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
     """Run ``coro`` to completion from sync code, also where an event loop is running already."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coro)
-    result: list[str | None] = []
+    result: list[_T] = []
     errors: list[BaseException] = []
 
     def target() -> None:

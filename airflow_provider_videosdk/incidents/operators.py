@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_videosdk.exceptions import VideoSDKError
 from airflow_provider_videosdk.incidents import decide
+from airflow_provider_videosdk.operators.sip import SipCallOperator, _call_result
 from airflow_provider_videosdk.version_compat import AirflowFailException, AirflowSkipException, BaseOperator
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from airflow_provider_videosdk.hooks.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.incidents.policy import EscalationPolicy, Step
     from airflow_provider_videosdk.version_compat import Context
@@ -178,3 +180,76 @@ class IncidentSummaryOperator(_EscalationTask):
             self.log.warning("Could not read call %s: %s", call_id, exc)
             return decide.CallRow(step.group_id, callee, str(call_id), None, "unknown")
         return decide.CallRow(step.group_id, callee, str(call_id), call_created_at(call), decide.final_status(call))
+
+
+class FirstLevelCallOperator(SipCallOperator):
+    """
+    A first-level call of the escalation: when the notifier that opened the incident phoned it
+    already (the run's conf holds ``keys.FIRST_LEVEL_KEY``), adopt that call, found by the
+    participant id and attempt token derived from the run id; dial only when it does not appear
+    within ``keys.first_call_wait`` (the notifier stopped before placing it). Otherwise (a run
+    started by hand) it dials as :class:`SipCallOperator` does.
+
+    :param callee_index: the callee's place in the level (0-based), as the notifier numbers them.
+    """
+
+    def __init__(self, *, callee_index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.callee_index = callee_index
+        self._phoned_from: float | None = None
+        self._run_id = ""
+
+    def execute(self, context: Context) -> str:
+        """Note whether the notifier phoned this level, then place (or adopt) the call once."""
+        from airflow_provider_videosdk.incidents.keys import FIRST_LEVEL_KEY
+
+        conf = getattr(context.get("dag_run"), "conf", None) or {}
+        since = conf.get(FIRST_LEVEL_KEY)
+        self._phoned_from = float(since) if isinstance(since, (int, float)) else None
+        self._run_id = str(context["run_id"])
+        return super().execute(context)
+
+    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+        if self._phoned_from is not None:
+            adopted = self._adopt(hook, call, self._phoned_from)
+            if adopted is not None:
+                return adopted
+        return super()._place(hook, call, watch, in_flight_is_unknown)
+
+    def _adopt(self, hook: VideoSDKHook, call: Any, opened_at: float) -> dict[str, Any] | None:
+        """The notifier's call to this callee, looked up until ``first_call_wait``; None if it never appeared."""
+        import dataclasses
+        import time
+
+        from airflow_provider_videosdk.calls import ATTEMPT_KEY
+        from airflow_provider_videosdk.hooks.call_api import RECONCILE_INTERVAL, CallSearch
+        from airflow_provider_videosdk.incidents.keys import first_call_ids, first_call_wait
+
+        participant_id, attempt = first_call_ids(self._run_id, self.callee_index)
+        sent = dataclasses.replace(
+            call, participant_id=participant_id, metadata={**(call.metadata or {}), ATTEMPT_KEY: attempt}
+        )
+        cfg = hook.config
+        until = first_call_wait(opened_at, cfg.timeout, cfg.clock_skew)
+        while True:
+            search = CallSearch(sent, opened_at - cfg.clock_skew)
+            try:
+                while not search.feed(hook.send(search.request(), budget=cfg.timeout)):
+                    pass
+            except VideoSDKError as exc:
+                self.log.warning("Looking for the notifier's call failed (%s); trying again", exc)
+            if search.found is not None:
+                result: dict[str, Any] = _call_result(search.found, sent)
+                self.log.info(
+                    "The notifier that opened the incident placed this call already (call %s): adopting it",
+                    result["call_id"],
+                )
+                return result
+            if time.time() >= until:
+                self.log.warning(
+                    "The notifier's call (participant %s) did not appear by %.0f s after the incident opened: dialling",
+                    participant_id,
+                    until - opened_at,
+                )
+                return None
+            time.sleep(max(0.0, min(RECONCILE_INTERVAL, until - time.time())))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_videosdk.incidents.keys import incident_run_id
+from airflow_provider_videosdk.incidents.keys import first_call_ids, incident_run_id
 from airflow_provider_videosdk.incidents.notifier import IncidentNotifier
 from airflow_provider_videosdk.incidents.policy import EscalationPolicy, Level
 
@@ -59,6 +59,13 @@ def test_airflow_unreachable_phones_the_first_level_directly_and_says_why(
     assert all(c["body"]["ringingTimeout"] == 20 for c in calls)
     room = videosdk_emulator.rooms  # one meeting, named like the run the escalation would have had
     assert [r.get("customRoomId") for r in room.values()] == [incident_run_id("db-down", calls[0]["placedAt"])]
+    # Identified as the escalation run's first-level task looks for them: it adopts them, never dials again.
+    run_id = room[next(iter(room))]["customRoomId"]
+    for index, callee in enumerate([PRIMARY, BACKUP]):
+        (sent,) = (c for c in calls if c["to"] == callee)
+        participant_id, attempt = first_call_ids(run_id, index)
+        assert sent["body"]["participant"]["id"] == participant_id
+        assert sent["body"]["metadata"]["airflowAttempt"] == attempt
     text = capfd.readouterr().out
     assert "Could not open incident db-down through Airflow (" in text
     assert "failed 3 times; last: ConnectError" in text and "phoning the first level directly" in text

@@ -126,3 +126,24 @@ def test_the_run_id_is_the_same_within_a_bucket_and_differs_across_keys_and_buck
     # Keys that sanitise alike still get different run ids.
     assert safe_key("db down") != safe_key("db_down") and safe_key("db down") != safe_key("db?down")
     assert safe_key("db_down") == "db_down"
+
+
+def test_the_first_level_calls_are_identified_by_the_run_id_alone() -> None:
+    from airflow_provider_videosdk.calls import SipCall, attempt_of
+    from airflow_provider_videosdk.incidents.keys import first_call_ids
+
+    run_id = incident_run_id("db-down", 1_764_700_000.0)
+    ids = [first_call_ids(run_id, i) for i in range(3)]
+    assert ids == [first_call_ids(run_id, i) for i in range(3)]  # the notifier and the run's task agree
+    assert len({p for p, _ in ids}) == len({a for _, a in ids}) == 3  # one per callee
+    assert first_call_ids(incident_run_id("other", 1_764_700_000.0), 0) != ids[0]
+    participant_id, attempt = ids[0]
+    call = SipCall.build(to="+14155550100", meeting_id="room", gateway_id="gw", participant_id=participant_id)
+    assert attempt_of(dataclasses.replace(call, metadata={"airflowAttempt": attempt})) == attempt
+
+
+def test_the_run_waits_for_the_notifiers_calls_longer_than_the_notifier_may_take_to_send_them() -> None:
+    from airflow_provider_videosdk.incidents.keys import FIRST_CALL_BUDGET, FIRST_CALL_SEND_BY, first_call_wait
+
+    until = first_call_wait(1000.0, request_timeout=30, clock_skew=5)
+    assert until - 1000.0 >= FIRST_CALL_SEND_BY + FIRST_CALL_BUDGET + 30 + 5
