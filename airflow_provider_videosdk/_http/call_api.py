@@ -326,10 +326,12 @@ class Reconciliation:
         return None
     """
 
-    def __init__(self, call: SipCall, began: float, config: VideoSDKConfig, log: Any) -> None:
+    def __init__(
+        self, call: SipCall, began: float, config: VideoSDKConfig, log: Any, window: float | None = None
+    ) -> None:
         self.call = call
         self.not_before = began - config.clock_skew
-        self.deadline = time.monotonic() + config.reconcile_timeout
+        self.deadline = time.monotonic() + (config.reconcile_timeout if window is None else window)
         self.log = log
         self.search: CallSearch | None = None
         self.found: dict[str, Any] | None = None

@@ -107,9 +107,11 @@ class AsyncVideoSDKClient:
             found = await self.find_placed_call(placement.call, placement.began)
             return placement.settle(exc, found, self.hook.config, self.hook.log)
 
-    async def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
+    async def find_placed_call(
+        self, call: SipCall, began: float, *, window: float | None = None
+    ) -> dict[str, Any] | None:
         """Async :meth:`VideoSDKHook.find_placed_call`."""
-        reconciliation = call_api.Reconciliation(call, began, self.hook.config, self.hook.log)
+        reconciliation = call_api.Reconciliation(call, began, self.hook.config, self.hook.log, window)
         while (look_up := reconciliation.next_request()) is not None:
             request, budget = look_up
             try:

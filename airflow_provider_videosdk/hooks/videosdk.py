@@ -263,14 +263,15 @@ class VideoSDKHook(BaseHook):
             found = self.find_placed_call(placement.call, placement.began)
             return placement.settle(exc, found, self.config, self.log)
 
-    def find_placed_call(self, call: SipCall, began: float) -> dict[str, Any] | None:
+    def find_placed_call(self, call: SipCall, began: float, *, window: float | None = None) -> dict[str, Any] | None:
         """
         The call one attempt placed (``call`` carries its token) in its meeting's calls, looked up
-        for at most ``reconcile_timeout`` seconds in all: the window is absolute across pages and
-        look-ups. ``began`` is when its POST began (Unix time); calls older than that, less the
-        connection's ``clock_skew``, are not it. None when it did not appear in time.
+        for at most ``window`` seconds in all (default the connection's ``reconcile_timeout``): the
+        window is absolute across pages and look-ups. ``began`` is when its POST began (Unix time);
+        calls older than that, less the connection's ``clock_skew``, are not it. None when it did not
+        appear in time.
         """
-        reconciliation = call_api.Reconciliation(call, began, self.config, self.log)
+        reconciliation = call_api.Reconciliation(call, began, self.config, self.log, window)
         while (look_up := reconciliation.next_request()) is not None:
             request, budget = look_up
             try:

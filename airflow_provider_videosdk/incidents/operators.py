@@ -18,7 +18,7 @@ from airflow_provider_videosdk.version_compat import AirflowFailException, Airfl
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from airflow_provider_videosdk.hooks.policy import SendWatch
+    from airflow_provider_videosdk._http.policy import SendWatch
     from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
     from airflow_provider_videosdk.incidents.policy import EscalationPolicy, Step
     from airflow_provider_videosdk.version_compat import Context
@@ -209,12 +209,14 @@ class FirstLevelCallOperator(SipCallOperator):
         self._run_id = str(context["run_id"])
         return super().execute(context)
 
-    def _place(self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, in_flight_is_unknown: bool) -> dict:
+    def _place(
+        self, hook: VideoSDKHook, call: Any, watch: SendWatch | None, interrupt_is_outcome_unknown: bool
+    ) -> dict:
         if self._phoned_from is not None:
             adopted = self._adopt(hook, call, self._phoned_from)
             if adopted is not None:
                 return adopted
-        return super()._place(hook, call, watch, in_flight_is_unknown)
+        return super()._place(hook, call, watch, interrupt_is_outcome_unknown)
 
     def _adopt(self, hook: VideoSDKHook, call: Any, opened_at: float) -> dict[str, Any] | None:
         """The notifier's call to this callee, looked up until ``first_call_wait``; None if it never appeared."""
@@ -222,7 +224,6 @@ class FirstLevelCallOperator(SipCallOperator):
         import time
 
         from airflow_provider_videosdk.calls import ATTEMPT_KEY
-        from airflow_provider_videosdk.hooks.call_api import RECONCILE_INTERVAL, CallSearch
         from airflow_provider_videosdk.incidents.keys import first_call_ids, first_call_wait
 
         participant_id, attempt = first_call_ids(self._run_id, self.callee_index)
@@ -231,25 +232,18 @@ class FirstLevelCallOperator(SipCallOperator):
         )
         cfg = hook.config
         until = first_call_wait(opened_at, cfg.timeout, cfg.clock_skew)
-        while True:
-            search = CallSearch(sent, opened_at - cfg.clock_skew)
-            try:
-                while not search.feed(hook.send(search.request(), budget=cfg.timeout)):
-                    pass
-            except VideoSDKError as exc:
-                self.log.warning("Looking for the notifier's call failed (%s); trying again", exc)
-            if search.found is not None:
-                result: dict[str, Any] = _call_result(search.found, sent)
-                self.log.info(
-                    "The notifier that opened the incident placed this call already (call %s): adopting it",
-                    result["call_id"],
-                )
-                return result
-            if time.time() >= until:
-                self.log.warning(
-                    "The notifier's call (participant %s) did not appear by %.0f s after the incident opened: dialling",
-                    participant_id,
-                    until - opened_at,
-                )
-                return None
-            time.sleep(max(0.0, min(RECONCILE_INTERVAL, until - time.time())))
+        # At least one whole look, however late this task runs: dialling a call that was placed phones twice.
+        found = hook.find_placed_call(sent, opened_at, window=max(until - time.time(), cfg.timeout))
+        if found is not None:
+            result: dict[str, Any] = _call_result(found, sent)
+            self.log.info(
+                "The notifier that opened the incident placed this call already (call %s): adopting it",
+                result["call_id"],
+            )
+            return result
+        self.log.warning(
+            "The notifier's call (participant %s) did not appear by %.0f s after the incident opened: dialling",
+            participant_id,
+            until - opened_at,
+        )
+        return None
