@@ -7,12 +7,15 @@ credentials are an ``airflow_api`` connection (:class:`AirflowApiHook`). Nativel
 each request under a wall-clock deadline; the sync callers run it with ``asyncio.run``.
 
 Creating a run with a given run id is idempotent: a second POST of the same run id gets 409, so a
-POST whose answer was lost is simply sent again.
+POST whose answer was lost is simply sent again. Each creation carries a token of its own in the
+run's conf (:data:`OPENER_KEY`): a 409 after a resend reads the run back, and the token tells
+whether the lost POST created it (this failure opened the incident) or another one did (it joined).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +29,13 @@ DEFAULT_CONN_ID = "airflow_api_default"
 DEFAULT_TIMEOUT = 10.0  # seconds for one request, connect to last byte
 ATTEMPTS = 3  # tries of a request that reached no answer (connection refused, 5xx, timeout)
 RETRY_WAIT = 0.5
+OPENER_KEY = "opened_by"  # in the run's conf: the token of the POST that created it
+
+
+def opened_by(run: Any, token: str) -> bool:
+    """True when ``run`` (the API's dagRun object) was created by the POST that carried ``token``."""
+    conf = run.get("conf") if isinstance(run, dict) else None
+    return isinstance(conf, dict) and conf.get(OPENER_KEY) == token
 
 
 class AirflowApiError(Exception):
@@ -73,6 +83,7 @@ class AirflowApi:
         self.settings = settings
         self._client: httpx.AsyncClient | None = None
         self._token: str | None = None
+        self.tries = 0  # how many times the last request was sent
 
     async def __aenter__(self) -> AirflowApi:
         auth = None if self.settings.v2 else httpx.BasicAuth(self.settings.username, self.settings.password)
@@ -91,6 +102,7 @@ class AirflowApi:
         headers = {"Authorization": f"Bearer {await self._login()}"} if auth and self.settings.v2 else {}
         why = ""
         for attempt in range(1, ATTEMPTS + 1):
+            self.tries = attempt
             try:
                 response = await asyncio.wait_for(
                     self._client.request(method, url, json=body, headers=headers), self.settings.timeout
@@ -116,13 +128,27 @@ class AirflowApi:
         return self._token
 
     async def create_run(self, dag_id: str, run_id: str, conf: dict[str, Any]) -> bool:
-        """Create the run: True when created, False when a run with that id exists already (409)."""
-        body: dict[str, Any] = {"dag_run_id": run_id, "conf": conf}
+        """
+        Create the run: True when this call created it, False when a run with that id existed already
+        (409). A 409 that answers a resend (the first POST's answer was lost, or it was a 5xx) may be
+        this call's own run: the run is read back and its conf's token decides.
+        """
+        token = secrets.token_hex(8)
+        body: dict[str, Any] = {"dag_run_id": run_id, "conf": {**conf, OPENER_KEY: token}}
         if self.settings.v2:
             body["logical_date"] = None
-        response = await self._send("POST", f"{self.settings.api}/dags/{quote(dag_id, safe='')}/dagRuns", body)
+        runs = f"{self.settings.api}/dags/{quote(dag_id, safe='')}/dagRuns"
+        response = await self._send("POST", runs, body)
         if response.status_code == 409:
-            return False
+            if self.tries == 1:
+                return False
+            existing = await self._send("GET", f"{runs}/{quote(run_id, safe='')}")
+            if existing.status_code != 200:
+                raise AirflowApiError(
+                    f"GET dagRun {run_id} of {dag_id} answered {existing.status_code}: {_message(existing)}",
+                    existing.status_code,
+                )
+            return opened_by(existing.json(), token)
         if response.status_code not in (200, 201):
             raise AirflowApiError(
                 f"POST dagRuns of {dag_id} answered {response.status_code}: {_message(response)}", response.status_code
