@@ -50,7 +50,10 @@ def incident_run_id(key: str, now: float, bucket_seconds: int = DEFAULT_BUCKET_S
 FIRST_LEVEL_KEY = "first_level_phoned_from"
 #: Seconds after opening within which the notifier may begin its first-level POSTs, and the
 #: wall-clock budget of each (retries included); a run's first-level task waits for them that long.
-FIRST_CALL_SEND_BY = 10.0
+#: 60 s covers Airflow's API using its whole deadline to create the run (3 tries of 10 s) and to read
+#: back a run whose answer was lost: a loaded storm's API took 15 s, and a notifier that gave up
+#: phoning then left the first ring to the run, which waits out this window before it dials.
+FIRST_CALL_SEND_BY = 60.0
 FIRST_CALL_BUDGET = 15.0
 
 
