@@ -20,15 +20,15 @@ import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_videosdk.incidents.keys import DEFAULT_BUCKET_SECONDS
+from airflow_provider_videosdk.incidents.policy import EscalationPolicy
 from airflow_provider_videosdk.validation import clean_id, clean_int, clean_text
 from airflow_provider_videosdk.version_compat import BaseNotifier, notifier_init_args
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Sequence
+    from collections.abc import Coroutine, Mapping, Sequence
 
     from airflow_provider_videosdk.calls import SipCall
     from airflow_provider_videosdk.incidents.api import ApiSettings
-    from airflow_provider_videosdk.incidents.policy import EscalationPolicy
     from airflow_provider_videosdk.version_compat import Context
 
 #: The default key: the failing DAG's id (a deadline's context has ``dag_run`` but no ``dag``).
@@ -44,7 +44,12 @@ class IncidentNotifier(BaseNotifier):
 
         on_failure_callback=IncidentNotifier(policy=policy, escalation_dag_id="db_incident")
 
-    :param policy: the escalation policy (its first level is phoned directly when Airflow's API fails).
+    In a deadline alert, give the policy as data (Airflow keeps a callback's kwargs as JSON)::
+
+        AsyncCallback(IncidentNotifier, kwargs={"policy": policy.to_dict(), "escalation_dag_id": "db_incident"})
+
+    :param policy: the escalation policy (its first level is phoned directly when Airflow's API fails),
+        or its :meth:`~EscalationPolicy.to_dict` data.
     :param escalation_dag_id: the DAG made by ``escalation_dag(policy, ...)``.
     :param incident_key: templated; failures with the same key within one time bucket are one incident.
         Default: the failing DAG's id.
@@ -57,7 +62,7 @@ class IncidentNotifier(BaseNotifier):
     def __init__(
         self,
         *,
-        policy: EscalationPolicy,
+        policy: EscalationPolicy | Mapping[str, Any],
         escalation_dag_id: str,
         incident_key: str = DEFAULT_KEY,
         bucket_seconds: int = DEFAULT_BUCKET_SECONDS,
@@ -65,7 +70,7 @@ class IncidentNotifier(BaseNotifier):
         context: Context | None = None,
     ) -> None:
         super().__init__(*notifier_init_args(context))
-        self.policy = policy
+        self.policy = policy if isinstance(policy, EscalationPolicy) else EscalationPolicy.from_dict(policy)
         self.escalation_dag_id = clean_id("escalation_dag_id", escalation_dag_id)
         self.incident_key = incident_key
         self.bucket_seconds = clean_int("bucket_seconds", bucket_seconds, minimum=60, maximum=7 * 24 * 3600)

@@ -11,8 +11,8 @@ both read the same policy. Importing this module imports nothing from Airflow bu
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from airflow_provider_videosdk.calls import MAX_RINGING_TIMEOUT, ROUTE_FIELDS
@@ -156,6 +156,21 @@ class EscalationPolicy:
                 group_id = name if self.rounds == 1 else f"round_{round_number}_{name}"
                 yield Step(round_number, index, level, group_id)
 
+    def to_dict(self) -> dict[str, Any]:
+        """
+        The policy as plain JSON data, which :meth:`from_dict` reads back. A deadline alert's
+        ``AsyncCallback`` kwargs need it: Airflow keeps them as JSON, and its scheduler refuses to
+        rebuild objects of classes outside ``[core] allowed_deserialization_classes``.
+        """
+        data = asdict(self)
+        data["levels"] = [{**level, "callees": list(level["callees"])} for level in data["levels"]]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EscalationPolicy:
+        """A policy from :meth:`to_dict`'s data, checked as when it is built."""
+        return cls(**data)
+
     @property
     def route(self) -> dict[str, str]:
         """The call's routing field: ``{"gateway_id": ...}`` or ``{"routing_rule_id": ...}``."""
@@ -165,6 +180,8 @@ class EscalationPolicy:
 def _level(index: int, value: Any) -> Level:
     """``levels[index]`` as a :class:`Level`; an error names where it is."""
     try:
+        if isinstance(value, Mapping):  # a level of EscalationPolicy.to_dict()
+            return Level(**value)
         return value if isinstance(value, Level) else Level(callees=value)
     except VideoSDKInputError as exc:
         raise VideoSDKInputError(f"levels[{index}].{exc}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -39,6 +40,21 @@ def test_steps_run_every_level_of_every_round_in_order() -> None:
     assert policy.route == {"routing_rule_id": "r"}
     one_round = EscalationPolicy(levels=[PRIMARY, SECONDARY], gateway_id="gw")
     assert [s.group_id for s in one_round.steps()] == ["level_1", "level_2"]
+
+
+def test_the_policy_as_plain_json_data_reads_back_the_same_and_is_checked_again() -> None:
+    policy = EscalationPolicy(
+        levels=[Level([PRIMARY, SECONDARY], ring_seconds=20, name="on_call"), MANAGER],
+        routing_rule_id="rr-1",
+        rounds=2,
+    )
+
+    data = json.loads(json.dumps(policy.to_dict()))  # as a deadline alert's callback kwargs are kept
+
+    assert EscalationPolicy.from_dict(data) == policy
+    data["levels"][1]["callees"] = ["0800 not e164"]
+    with pytest.raises(VideoSDKInputError, match=r"levels\[1\]\.callees\[0\]"):
+        EscalationPolicy.from_dict(data)
 
 
 def test_the_policy_is_frozen() -> None:
