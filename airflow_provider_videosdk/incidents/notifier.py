@@ -296,10 +296,15 @@ def _source(context: Context) -> dict[str, Any]:
     dag_run, ti = context.get("dag_run"), context.get("ti")
     dag = context.get("dag")
     return {
-        "dag_id": getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None),
-        "run_id": getattr(dag_run, "run_id", None),
+        "dag_id": getattr(dag, "dag_id", None) or _field(dag_run, "dag_id"),
+        "run_id": _field(dag_run, "run_id") or _field(dag_run, "dag_run_id"),
         "task_id": getattr(ti, "task_id", None),
     }
+
+
+def _field(value: Any, name: str) -> Any:
+    """``value.name``, or ``value[name]`` for a dict (a deadline alert's context holds the run as a dict)."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
 def _run_sync(coro: Coroutine[Any, Any, _T]) -> _T:
