@@ -64,6 +64,27 @@ def _runs(api: Api, dag_id: str) -> list[dict[str, Any]]:
     return list(api.call("GET", f"/api/v2/dags/{dag_id}/dagRuns")["dag_runs"])
 
 
+def start_storm(api: Api, emulator: EmulatorClient, conf: dict[str, Any]) -> dict[str, str]:
+    """Level 1 answers after 3 s; one run of each storm DAG with ``conf``; return DAG ID -> run ID."""
+    emulator.set_callee(STORM_L1, "answer", after=3)
+    return {d: api.trigger(d, conf) for d in STORM_DAGS}
+
+
+def storm_running(api: Api, runs: dict[str, str]) -> int:
+    """How many of the storm's 30 tasks are running."""
+    return sum(s == "running" for d, r in runs.items() for s, _ in api.task_states(d, r).values())
+
+
+def wait_storm(api: Api, runs: dict[str, str], timeout: float = 150) -> None:
+    """Wait until every storm run has failed, then for callbacks that ran late (or a second escalation)."""
+
+    def storm_over() -> bool:
+        return all(api.call("GET", api.run_path(d, r))["state"] == "failed" for d, r in runs.items())
+
+    wait_for("the storm's runs to fail", storm_over, timeout, 1)
+    time.sleep(5)
+
+
 def check_storm(api: Api, emulator: EmulatorClient, runs: dict[str, str]) -> tuple[bool, str]:
     """One escalation run, one call to level 1, 29 joined; the time to the first ring."""
     logs, ends = {}, {}
@@ -243,15 +264,9 @@ def run(root: Path, procs: Processes, report: Report, t0: float) -> None:
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
     paused = [d for d in (STORM_ESCALATION, ACK_ESCALATION) if api.call("GET", f"/api/v2/dags/{d}")["is_paused"]]
     report.record("0 escalation DAGs not paused when first parsed", not paused, f"paused: {paused or 'none'}")
-    emulator.set_callee(STORM_L1, "answer", after=3)
     fail_at = time.time() + 40  # every task is running (sleeping) by then, even on a loaded machine
-    runs = {d: api.trigger(d, {"fail_at": fail_at}) for d in STORM_DAGS}
-
-    def storm_over() -> bool:
-        return all(api.call("GET", api.run_path(d, r))["state"] == "failed" for d, r in runs.items())
-
-    wait_for("the storm's runs to fail", storm_over, 150, 1)
-    time.sleep(5)  # callbacks that ran late, and a second escalation if one were created
+    runs = start_storm(api, emulator, {"fail_at": fail_at})
+    wait_storm(api, runs)
     report.run("1 storm: 30 failures, 1 escalation, 1 call, 29 joined", lambda: check_storm(api, emulator, runs))
     report.run("2 storm escalation: level 1 answered, summary", lambda: check_storm_summary(api))
     report.run(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import incidents
 from lib import (
     AIRFLOW,
     REPO,
@@ -42,6 +44,7 @@ from lib import (
     Redis,
     Report,
     TimingProxy,
+    admin_password,
     airflow_env,
     all_healthy,
     free_port,
@@ -121,6 +124,7 @@ class Deployment:
     postgres: Postgres
     redis: Redis
     triggerer_jobs: dict[str, int]  # triggerer process name -> its job ID in the metadata DB
+    env: dict[str, str]  # the environment of the Airflow processes
     rows: list[Row] = field(default_factory=list)
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(600))
 
@@ -177,6 +181,38 @@ class Deployment:
 def summarize(states: list[str | None]) -> str:
     """``['success', 'success', 'failed']`` -> ``'2 success, 1 failed'``."""
     return ", ".join(f"{n} {s}" for s, n in Counter(str(s) for s in states).most_common())
+
+
+# -- scenario 0: an incident storm -----------------------------------------------------------------
+
+STORM_SLOTS = 12  # task slots each worker gains for the storm: all 30 tasks run at once on the 2 workers
+
+
+def scenario_storm(dep: Deployment) -> tuple[bool, str]:
+    """
+    30 tasks in 3 DAGs, all running on the 2 workers, fail together with one incident key: 1 escalation
+    run, 1 call to level 1, 29 joined (the checks of ``e2e/incidents.py``); then level 1 answers.
+    """
+    env, slots = dep.env, CONCURRENCY + STORM_SLOTS
+    _control(env, f"pool_grow(n={STORM_SLOTS}, reply=True)")
+    wait_for(f"{slots} task slots on each worker", lambda: _pool_sizes(env) == [slots] * len(WORKERS), 60, 1.0)
+    try:
+        release = dep.root / "storm-release"
+        runs = incidents.start_storm(dep.api, dep.emulator, {"release": str(release)})
+        wait_for("all 30 storm tasks to run", lambda: incidents.storm_running(dep.api, runs) == 30, 300, 1.0)
+        release.touch()
+        incidents.wait_storm(dep.api, runs)
+        ok, detail = incidents.check_storm(dep.api, dep.emulator, runs)
+        ended, summary = incidents.check_storm_summary(dep.api)  # it ends before the faults begin
+    finally:
+        _control(env, f"pool_shrink(n={STORM_SLOTS}, reply=True)")
+    back = [CONCURRENCY] * len(WORKERS)
+    wait_for(f"{CONCURRENCY} task slots on each worker", lambda: _pool_sizes(env) == back, 60, 1.0)
+    calls = [c for c in dep.emulator.sip_calls() if c["to"] in (incidents.STORM_L1, incidents.STORM_L2)]
+    spread, runs_joined, _, ring = (part.strip() for part in detail.split(";"))  # check_storm's four parts
+    timing = f"{spread}, {ring.split(' (')[0]}"
+    dep.rows.append(Row("0 incident storm: 30 failures on 2 workers", str(len(calls)), runs_joined, timing))
+    return ok and ended, f"{detail}; {summary}"
 
 
 # -- scenario 1: a worker killed mid-call ---------------------------------------------------------
@@ -568,6 +604,7 @@ def _within(task_try: dict[str, Any], at: float) -> bool:
 
 
 SCENARIOS: list[tuple[str, Callable[[Deployment], tuple[bool, str]]]] = [
+    ("0 incident storm: 30 failures on 2 workers, 1 escalation, 1 call, 29 joined", scenario_storm),
     ("1 worker killed mid-call: exactly one call, the retry finds it", scenario_worker_killed),
     ("2 triggerer killed while 20 sensors wait: the other takes over", scenario_triggerer_killed),
     ("3 scheduler restarted with tasks queued and running: none twice, none lost", scenario_scheduler_restarted),
@@ -582,7 +619,7 @@ SCENARIOS: list[tuple[str, Callable[[Deployment], tuple[bool, str]]]] = [
 def deploy(root: Path, procs: Processes, t0: float) -> Deployment:
     home = root / "airflow"
     (home / "dags").mkdir(parents=True)
-    for path in DAG_DIR.glob("*.py"):
+    for path in (*DAG_DIR.glob("*.py"), incidents.DAG_FILE):
         shutil.copy(path, home / "dags" / path.name)
     key, secret = "e2e-api-key", os.urandom(24).hex()
     emulator_url, emulator = start_emulator(procs, key, secret)
@@ -620,24 +657,39 @@ def deploy(root: Path, procs: Processes, t0: float) -> Deployment:
     wait_for("a healthy api-server, scheduler, dag-processor and triggerers", lambda: all_healthy(api_url), 120)
     body = {"connection_id": "videosdk_default", "conn_type": "videosdk", "login": key, "password": secret}
     api.call("POST", "/api/v2/connections", {**body, "host": proxy.url})
-    for dag_id in (CALL_DAG, SIP_CALL_DAG, LOOKUP_DAG, SENSOR_DAG):
+    own = {"connection_id": "airflow_api_default", "conn_type": "airflow_api", "login": "admin"}  # the notifier's
+    api.call("POST", "/api/v2/connections", {**own, "password": admin_password(home), "host": api_url})
+    for dag_id in (CALL_DAG, SIP_CALL_DAG, LOOKUP_DAG, SENSOR_DAG, *incidents.STORM_DAGS):
         wait_for(f"DAG {dag_id} to be parsed", functools.partial(api.call, "GET", f"/api/v2/dags/{dag_id}"), 120)
         api.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    wait_for("the storm's escalation DAG to be parsed",
+             functools.partial(api.call, "GET", f"/api/v2/dags/{incidents.STORM_ESCALATION}"), 120)  # fmt: skip
     wait_for("both Celery workers", lambda: _workers_ready(env), 120, 1.0)
     print(f"deployment up after {time.monotonic() - t0:.1f}s (Airflow files in {home})", flush=True)
-    return Deployment(root, procs, api, emulator, proxy, postgres, redis, jobs)
+    return Deployment(root, procs, api, emulator, proxy, postgres, redis, jobs, env)
 
 
-PING = (
-    "from airflow.providers.celery.executors.celery_executor_utils import app; "
-    "print(app.control.inspect(timeout=3).ping())"
-)
+def _control(env: dict[str, str], call: str) -> Any:
+    """What ``app.control.<call>`` of Airflow's Celery app answered (through the broker), or ``None``."""
+    code = (
+        "import json; from airflow.providers.celery.executors.celery_executor_utils import app; "
+        f"print(json.dumps(app.control.{call}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
+    lines = out.strip().splitlines()
+    return json.loads(lines[-1]) if lines else None
 
 
 def _workers_ready(env: dict[str, str]) -> bool:
     """Whether both Celery workers answer a ping through the broker."""
-    ping = subprocess.run([sys.executable, "-c", PING], env=env, capture_output=True, text=True, timeout=60)
-    return all(f"{w}@127.0.0.1" in ping.stdout for w in WORKERS)
+    ping = _control(env, "inspect(timeout=3).ping()") or {}
+    return all(f"{w}@127.0.0.1" in ping for w in WORKERS)
+
+
+def _pool_sizes(env: dict[str, str]) -> list[int]:
+    """Each worker's number of pool processes (task slots), in ``WORKERS`` order (0 for one that did not answer)."""
+    stats = _control(env, "inspect(timeout=3).stats()") or {}
+    return [len(stats.get(f"{w}@127.0.0.1", {}).get("pool", {}).get("processes", [])) for w in WORKERS]
 
 
 def print_table(rows: list[Row]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from airflow_provider_videosdk.incidents import EscalationPolicy, IncidentNotifier, Level, escalation_dag
 from airflow_provider_videosdk.version_compat import DAG, task
@@ -30,9 +31,17 @@ for _n in range(1, 4):
 
             @task(task_id=f"check_{_i}")
             def check(**context: object) -> None:
-                """Wait for the moment the test chose (conf ``fail_at``), then fail."""
-                fail_at = float(context["dag_run"].conf["fail_at"])  # type: ignore[attr-defined]
-                time.sleep(max(0.0, fail_at - time.time()))
+                """
+                Wait for the moment the test chose, then fail: conf ``fail_at`` (Unix time), or ``release``
+                (a file the test creates once every task is running; at most 10 minutes).
+                """
+                conf = context["dag_run"].conf  # type: ignore[attr-defined]
+                if "release" in conf:
+                    deadline = time.time() + 600
+                    while not Path(conf["release"]).exists() and time.time() < deadline:
+                        time.sleep(0.1)
+                else:
+                    time.sleep(max(0.0, float(conf["fail_at"]) - time.time()))
                 raise RuntimeError("data check failed")
 
             check()
