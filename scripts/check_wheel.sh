@@ -145,9 +145,11 @@ step "pytest tests/unit against the installed package"
     die "tests/unit not found: the fast test tier is needed to check the wheel (run it again once it exists)"
 mkdir "$tmp/run" "$tmp/plugin"
 cp -R "$repo/tests" "$tmp/run/tests"
-# pyproject.toml holds pytest's settings (markers, addopts); README.md and docs/ are checked against the code.
-cp "$repo/pyproject.toml" "$repo/README.md" "$tmp/run/"
+# pyproject.toml holds pytest's settings (markers, addopts); README.md, CHANGELOG.md (the provider's
+# versions), docs/ and example_dags/ (their howto markers) are checked against the code.
+cp "$repo/pyproject.toml" "$repo/README.md" "$repo/CHANGELOG.md" "$tmp/run/"
 cp -R "$repo/docs" "$tmp/run/docs"
+cp -R "$repo/example_dags" "$tmp/run/example_dags"
 find "$tmp/run" -name __pycache__ -prune -exec rm -rf {} +
 # Checked inside pytest too, after collection: the tests must have imported the installed copy.
 cat >"$tmp/plugin/check_installed_package.py" <<'EOF'

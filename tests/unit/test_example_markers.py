@@ -53,6 +53,10 @@ def test_every_start_marker_has_its_end(path: Path) -> None:
     assert pairs(path), f"{path.name} has no howto markers for the docs to include"
 
 
+def test_the_examples_are_found() -> None:
+    assert FILES, f"no example DAGs in {EXAMPLES}: the marker tests above would check nothing"
+
+
 def test_marker_names_are_unique_across_the_examples() -> None:
     names = [name for path in FILES for name in pairs(path)]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
