@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from airflow_provider_videosdk._http import call_api
 from airflow_provider_videosdk._http.outbound_api import ParticipantLookup, outbound_call_request
 from airflow_provider_videosdk._http.policy import Exchange, within
+from airflow_provider_videosdk._http.rooms import create_room_request
 from airflow_provider_videosdk.exceptions import VideoSDKError, VideoSDKOutcomeUnknownError
 from airflow_provider_videosdk.validation import clean_id
 
@@ -93,6 +94,10 @@ class AsyncVideoSDKClient:
         """Async :meth:`VideoSDKHook.outbound_call`."""
         self.hook.check_destination(call.to)
         return await self.send(outbound_call_request(call), watch=watch)
+
+    async def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
+        """Async :meth:`VideoSDKHook.create_room`."""
+        return await self.send(create_room_request(custom_room_id))
 
     async def place_call(self, call: SipCall, *, watch: SendWatch | None = None) -> dict[str, Any]:
         """Async :meth:`VideoSDKHook.place_call`, reconciling the same way."""

@@ -15,6 +15,7 @@ from airflow_provider_videosdk._http.body import ACCEPT_ENCODING
 from airflow_provider_videosdk._http.config import VideoSDKConfig, read_config
 from airflow_provider_videosdk._http.outbound_api import CLOCK_SKEW, ParticipantLookup, outbound_call_request
 from airflow_provider_videosdk._http.policy import ApiRequest, Exchange, SendWatch, within
+from airflow_provider_videosdk._http.rooms import create_room_request
 from airflow_provider_videosdk._http.transport import SyncTransport
 from airflow_provider_videosdk.calls import OutboundCall, SipCall
 from airflow_provider_videosdk.destinations import check_destination
@@ -330,17 +331,7 @@ class VideoSDKHook(BaseHook):
 
     def create_room(self, custom_room_id: Any = None) -> dict[str, Any]:
         """``POST /v2/rooms``; idempotent on ``custom_room_id``. Returns the room, with ``roomId``."""
-        body = {}
-        if custom_room_id is not None:
-            body["customRoomId"] = clean_path_id("custom_room_id", custom_room_id)
-        return self.request(
-            "POST",
-            "/v2/rooms",
-            json=body,
-            idempotent=custom_room_id is not None,
-            require="roomId",
-            unknown="the room may or may not have been created",
-        )
+        return self.send(create_room_request(custom_room_id))
 
     def validate_room(self, room_id: Any) -> bool:
         """True when the room exists (``GET /v2/rooms/validate/{roomId}``)."""

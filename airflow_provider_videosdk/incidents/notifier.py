@@ -224,7 +224,6 @@ class IncidentNotifier(BaseNotifier):
     async def _aphone_first_level(self, key: str, now: float, why: str | None) -> None:
         from dataclasses import replace
 
-        from airflow_provider_videosdk._http.policy import ApiRequest
         from airflow_provider_videosdk.hooks.videosdk import VideoSDKHook
         from airflow_provider_videosdk.incidents.keys import FIRST_CALL_BUDGET
 
@@ -232,9 +231,7 @@ class IncidentNotifier(BaseNotifier):
         custom_room, calls = self._calls(key, now)
         hook = VideoSDKHook(self.policy.videosdk_conn_id, retry_max_wait=FIRST_CALL_BUDGET)
         async with hook.async_client() as client:
-            room = await client.send(
-                ApiRequest("POST", "/v2/rooms", json={"customRoomId": custom_room}, idempotent=True, require="roomId")
-            )
+            room = await client.create_room(custom_room)
             for call in calls:
                 if not self._in_time(key, now, why):
                     return
